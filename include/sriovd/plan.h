@@ -1,0 +1,85 @@
+/* The planner: (PF snapshot, policy, kernel capabilities) -> ordered actions, or why not. No I/O. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sriovd/kernel-caps.h"
+#include "sriovd/pci-address.h"
+#include "sriovd/policy.h"
+#include "sriovd/sysfs.h"
+
+typedef enum ActionKind {
+        ACTION_SET_DRIVERS_AUTOPROBE,   /* PF sriov_drivers_autoprobe = number */
+        ACTION_SET_UNMANAGED_AUTOPROBE, /* PF sriov_unmanaged_autoprobe = number */
+        ACTION_SET_NUM_VFS,             /* PF sriov_numvfs = number */
+        ACTION_WAIT_VFS,                /* until the PF has number VFs (virtfnN links and uevents) */
+        ACTION_UNBIND,                  /* device leaves driver (drivers/<driver>/unbind) */
+        ACTION_SET_DRIVER_OVERRIDE,     /* device driver_override = driver, NULL clears */
+        ACTION_PROBE,                   /* drivers_probe for device */
+        ACTION_VERIFY_DRIVER,           /* device is bound to driver: the kernel may bind nothing */
+        ACTION_SET_MSIX_VECTORS,        /* VF sriov_vf_msix_count = number (VF unbound) */
+        _ACTION_KIND_MAX,
+        _ACTION_KIND_INVALID = -EINVAL,
+} ActionKind;
+
+typedef struct Action {
+        ActionKind kind;
+        char device[PCI_ADDRESS_MAX];
+        unsigned number;
+        char *driver;
+} Action;
+
+typedef enum PlanState {
+        PLAN_IN_SYNC,           /* the hardware already is what the policy says */
+        PLAN_APPLY,             /* actions take it there */
+        PLAN_PENDING,           /* a device is in use; what waits is done when it is released */
+        PLAN_REFUSED,           /* cannot be done as the policy asks, for the reason given */
+        _PLAN_STATE_MAX,
+        _PLAN_STATE_INVALID = -EINVAL,
+} PlanState;
+
+/* How VFs are enabled when the count changes. */
+typedef enum EnablePath {
+        ENABLE_PATH_DRIVER,     /* the PF driver's sriov_configure */
+        ENABLE_PATH_KERNEL,     /* the kernel's generic path for unmanaged PFs (sriov_unmanaged_autoprobe) */
+        ENABLE_PATH_PF_STUB,    /* bind the driverless PF to pci-pf-stub first */
+        ENABLE_PATH_VFIO_PCI,   /* bind the driverless PF to vfio-pci (enable_sriov=1) first */
+        _ENABLE_PATH_MAX,
+        _ENABLE_PATH_INVALID = -EINVAL,
+} EnablePath;
+
+typedef struct Plan {
+        PlanState state;
+        char *reason;           /* PENDING and REFUSED: one sentence */
+        char **blockers;        /* PENDING: each device in use, and by whom */
+        char **notes;           /* settings that have no effect on this PF, and why */
+        Action *actions;        /* APPLY and PENDING: what can be done now, in order */
+        size_t n_actions;
+        int desired_num_vfs;    /* -1 when the policy leaves the count alone */
+        EnablePath path;
+} Plan;
+
+/* Hints the executor learned from the kernel that sysfs does not show. */
+typedef enum PlanFlags {
+        PLAN_PF_DRIVER_CANNOT_SRIOV = 1 << 0, /* sriov_numvfs answered ENOENT: no sriov_configure */
+} PlanFlags;
+
+Plan *plan_free(Plan *p);
+static inline void plan_freep(Plan **p) {
+        plan_free(*p);
+}
+
+/* The snapshot carries ownership (holders) already filled in. VF addresses for VFs that do not
+ * exist yet are predicted from sriov_offset/stride; the executor re-plans once they exist. */
+int plan_compute(const PfSnapshot *pf, const Policy *policy, const KernelCaps *caps, PlanFlags flags, Plan **ret);
+
+const char *plan_state_to_string(PlanState s);
+const char *enable_path_to_string(EnablePath p);
+const char *action_kind_to_string(ActionKind k);
+
+/* "set 0000:3b:00.0 sriov_numvfs=4", "probe 0000:3b:01.0", ... */
+int action_to_string(const Action *a, char **ret);
+
+/* The sysfs file and the text a write action writes; -EOPNOTSUPP for WAIT_VFS and VERIFY_DRIVER. */
+int action_sysfs_write(const Action *a, char **ret_path, char **ret_value);

@@ -1,0 +1,134 @@
+/* SR-IOV policies: the model of one drop-in file, its parser, and the set of loaded policies. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sriovd/conf-files.h"
+#include "sriovd/diagnostics.h"
+#include "sriovd/parse-util.h"
+#include "sriovd/pci-address.h"
+
+#define POLICY_NUM_VFS_MAX PCI_SRIOV_VFS_MAX
+/* The PCI MSI-X table holds at most 2048 entries. */
+#define POLICY_MSIX_VECTORS_MAX 2048U
+#define POLICY_VLAN_MAX 4094U
+
+typedef enum UnmanagedMode {
+        UNMANAGED_NO,           /* never enable VFs on a PF without a capable driver */
+        UNMANAGED_KERNEL,       /* only the kernel's generic path (sriov_unmanaged_autoprobe) */
+        UNMANAGED_PF_STUB,      /* the kernel's path when present, else bind a driverless PF to pci-pf-stub */
+        UNMANAGED_VFIO_PCI,     /* the kernel's path when present, else vfio-pci with enable_sriov */
+        _UNMANAGED_MAX,
+        _UNMANAGED_INVALID = -EINVAL,
+} UnmanagedMode;
+
+typedef enum LinkState {
+        LINK_STATE_AUTO,
+        LINK_STATE_ENABLE,
+        LINK_STATE_DISABLE,
+        _LINK_STATE_MAX,
+        _LINK_STATE_INVALID = -EINVAL,
+} LinkState;
+
+/* One [VirtualFunction] section. Integer settings are -1 when not set. */
+typedef struct VfPolicy {
+        char *file;
+        unsigned line;          /* of the section header */
+        IndexRange *ranges;
+        size_t n_ranges;
+        char *driver;
+        int msix_vectors;
+        bool has_mac;
+        uint8_t mac[6];
+        int vlan;
+        int trust;
+        int spoof_check;
+        LinkState link_state;   /* _LINK_STATE_INVALID when not set */
+} VfPolicy;
+
+/* [Match]: every key given must match; the values of one key are alternatives. */
+typedef struct PolicyMatch {
+        char **pci_address;     /* fnmatch globs */
+        uint16_t *vendor;
+        size_t n_vendor;
+        uint16_t *device;
+        size_t n_device;
+        char **driver;          /* globs; "none" matches a PF without a driver */
+        char **interface;       /* globs over the PF's netdev names */
+        char **path;            /* globs over udev's ID_PATH */
+} PolicyMatch;
+
+typedef struct Policy {
+        char *name;             /* file name, orders the policies: "50-e810.conf" */
+        char *path;             /* the main file */
+        char **dropins;         /* NAME.conf.d files applied after it */
+        unsigned match_line;    /* first [Match] header, for messages */
+
+        PolicyMatch match;
+
+        /* [PhysicalFunction]; integers are -1 when not set */
+        int num_vfs;
+        bool num_vfs_max;       /* NumVFs=max: sriov_totalvfs of the PF */
+        int drivers_autoprobe;
+        int unmanaged_autoprobe;
+        UnmanagedMode unmanaged; /* _UNMANAGED_INVALID when not set: policy_unmanaged() gives the default */
+        char *vf_driver;
+
+        VfPolicy *vfs;
+        size_t n_vfs;
+} Policy;
+
+Policy *policy_free(Policy *p);
+static inline void policy_freep(Policy **p) {
+        policy_free(*p);
+}
+
+/* An empty policy named name, with every setting unset. */
+int policy_new(const char *name, Policy **ret);
+
+/* Parses one file's text into p (a drop-in extends what earlier text set). Problems go to d with
+ * file:line. Returns the number of errors found (0 when the text is good), or -ENOMEM. */
+int policy_parse_text(Policy *p, const char *file, const char *text, size_t size, Diagnostics *d);
+
+/* Reads and parses a resolved file with its drop-ins. Returns -EINVAL when the file has errors
+ * (they are in d), another negative errno when it could not be read (also reported in d). */
+int policy_load(const ConfFile *f, Policy **ret, Diagnostics *d);
+
+/* The mode in force: Unmanaged= when set, else UNMANAGED_KERNEL. */
+UnmanagedMode policy_unmanaged(const Policy *p);
+
+/* The driver the policy wants for VF index, or NULL when it does not care. A later
+ * [VirtualFunction] section covering the index overrides an earlier one and VFDriver=. */
+const char *policy_vf_driver(const Policy *p, unsigned index);
+/* The MSI-X vector count the policy wants for VF index, or -1. */
+int policy_vf_msix_vectors(const Policy *p, unsigned index);
+/* True when any VF index is given a driver or an MSI-X count. */
+bool policy_configures_vfs(const Policy *p);
+
+bool vf_policy_covers(const VfPolicy *v, unsigned index);
+
+const char *unmanaged_mode_to_string(UnmanagedMode m);
+UnmanagedMode unmanaged_mode_from_string(const char *s);
+const char *link_state_to_string(LinkState s);
+LinkState link_state_from_string(const char *s);
+
+/* Every policy file of the search path, parsed. Files with errors are rejected as a whole and
+ * listed in rejected; the others are in policies, ordered by name. */
+typedef struct PolicySet {
+        Policy **policies;
+        size_t n_policies;
+        ConfFileList *files;    /* every file of the search path, masked ones included */
+        char **rejected;        /* paths of files with errors */
+        Diagnostics diagnostics;
+} PolicySet;
+
+PolicySet *policy_set_free(PolicySet *s);
+static inline void policy_set_freep(PolicySet **s) {
+        policy_set_free(*s);
+}
+
+/* root and dirs as for conf_files_list(). Fails only when the search path cannot be listed or
+ * memory runs out; bad files are reported in the set's diagnostics. */
+int policy_set_load(const char *root, char * const *dirs, PolicySet **ret);

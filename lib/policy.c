@@ -1,0 +1,237 @@
+/* The policy model: construction, the questions the planner asks it, and loading one file. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "sriovd/policy.h"
+
+/* Policies are a few hundred bytes; anything this large is a mistake, not a policy. */
+#define POLICY_FILE_SIZE_MAX (1024 * 1024)
+
+static const char * const unmanaged_mode_table[_UNMANAGED_MAX] = {
+        [UNMANAGED_NO] = "no",
+        [UNMANAGED_KERNEL] = "kernel",
+        [UNMANAGED_PF_STUB] = "pf-stub",
+        [UNMANAGED_VFIO_PCI] = "vfio-pci",
+};
+
+static const char * const link_state_table[_LINK_STATE_MAX] = {
+        [LINK_STATE_AUTO] = "auto",
+        [LINK_STATE_ENABLE] = "enable",
+        [LINK_STATE_DISABLE] = "disable",
+};
+
+const char *unmanaged_mode_to_string(UnmanagedMode m) {
+        return m >= 0 && m < _UNMANAGED_MAX ? unmanaged_mode_table[m] : NULL;
+}
+
+UnmanagedMode unmanaged_mode_from_string(const char *s) {
+        for (int i = 0; i < _UNMANAGED_MAX; i++)
+                if (streq(s, unmanaged_mode_table[i]))
+                        return i;
+        return _UNMANAGED_INVALID;
+}
+
+const char *link_state_to_string(LinkState s) {
+        return s >= 0 && s < _LINK_STATE_MAX ? link_state_table[s] : NULL;
+}
+
+LinkState link_state_from_string(const char *s) {
+        for (int i = 0; i < _LINK_STATE_MAX; i++)
+                if (streq(s, link_state_table[i]))
+                        return i;
+        return _LINK_STATE_INVALID;
+}
+
+static void vf_policy_clear(VfPolicy *v) {
+        free(v->file);
+        free(v->ranges);
+        free(v->driver);
+}
+
+static void policy_match_clear(PolicyMatch *m) {
+        strv_free(m->pci_address);
+        free(m->vendor);
+        free(m->device);
+        strv_free(m->driver);
+        strv_free(m->interface);
+        strv_free(m->path);
+}
+
+Policy *policy_free(Policy *p) {
+        if (!p)
+                return NULL;
+        free(p->name);
+        free(p->path);
+        strv_free(p->dropins);
+        policy_match_clear(&p->match);
+        free(p->vf_driver);
+        for (size_t i = 0; i < p->n_vfs; i++)
+                vf_policy_clear(&p->vfs[i]);
+        free(p->vfs);
+        return mfree(p);
+}
+
+int policy_new(const char *name, Policy **ret) {
+        _cleanup_(policy_freep) Policy *p = calloc(1, sizeof(Policy));
+
+        if (!p)
+                return -ENOMEM;
+        p->name = strdup(name);
+        if (!p->name)
+                return -ENOMEM;
+        p->num_vfs = -1;
+        p->drivers_autoprobe = -1;
+        p->unmanaged_autoprobe = -1;
+        p->unmanaged = _UNMANAGED_INVALID;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+UnmanagedMode policy_unmanaged(const Policy *p) {
+        return p->unmanaged >= 0 ? p->unmanaged : UNMANAGED_KERNEL;
+}
+
+bool vf_policy_covers(const VfPolicy *v, unsigned index) {
+        for (size_t i = 0; i < v->n_ranges; i++)
+                if (index >= v->ranges[i].first && index <= v->ranges[i].last)
+                        return true;
+        return false;
+}
+
+const char *policy_vf_driver(const Policy *p, unsigned index) {
+        for (size_t i = p->n_vfs; i > 0; i--)
+                if (p->vfs[i - 1].driver && vf_policy_covers(&p->vfs[i - 1], index))
+                        return p->vfs[i - 1].driver;
+        return p->vf_driver;
+}
+
+int policy_vf_msix_vectors(const Policy *p, unsigned index) {
+        for (size_t i = p->n_vfs; i > 0; i--)
+                if (p->vfs[i - 1].msix_vectors >= 0 && vf_policy_covers(&p->vfs[i - 1], index))
+                        return p->vfs[i - 1].msix_vectors;
+        return -1;
+}
+
+bool policy_configures_vfs(const Policy *p) {
+        if (p->vf_driver)
+                return true;
+        for (size_t i = 0; i < p->n_vfs; i++)
+                if (p->vfs[i].driver || p->vfs[i].msix_vectors >= 0)
+                        return true;
+        return false;
+}
+
+static int read_file(const char *path, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t n = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (st.st_size > POLICY_FILE_SIZE_MAX)
+                return -EFBIG;
+        buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (n < (size_t) st.st_size) {
+                ssize_t k = read(fd, buf + n, (size_t) st.st_size - n);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        buf[n] = '\0';
+        *ret = TAKE_PTR(buf);
+        *ret_size = n;
+        return 0;
+}
+
+static int parse_file(Policy *p, const char *path, Diagnostics *d) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        int r;
+
+        r = read_file(path, &text, &size);
+        if (r < 0) {
+                if (diagnostics_add(d, DIAGNOSTIC_ERROR, path, 0, "cannot read the file: %s",
+                                    r == -EBADFD ? "not a regular file" : strerror(-r)) < 0)
+                        return -ENOMEM;
+                return 1;
+        }
+        return policy_parse_text(p, path, text, size, d);
+}
+
+/* Checks that need the whole policy, main file and drop-ins together. */
+static int policy_verify(const Policy *p, Diagnostics *d) {
+        const PolicyMatch *m = &p->match;
+        int n_errors = 0;
+
+        if (strv_length(m->pci_address) + m->n_vendor + m->n_device + strv_length(m->driver) +
+            strv_length(m->interface) + strv_length(m->path) == 0) {
+                if (diagnostics_add(d, DIAGNOSTIC_ERROR, p->path, p->match_line,
+                                    "[Match] has no conditions; say which PFs the policy is for (PCIAddress=* matches every PF)") < 0)
+                        return -ENOMEM;
+                n_errors++;
+        }
+        if (p->unmanaged == UNMANAGED_NO && p->unmanaged_autoprobe >= 0 &&
+            diagnostics_add(d, DIAGNOSTIC_WARNING, p->path, 0,
+                            "UnmanagedAutoprobe= has no effect with Unmanaged=no") < 0)
+                return -ENOMEM;
+        if (p->num_vfs >= 0)
+                for (size_t i = 0; i < p->n_vfs; i++)
+                        for (size_t j = 0; j < p->vfs[i].n_ranges; j++)
+                                if (p->vfs[i].ranges[j].last >= (unsigned) p->num_vfs) {
+                                        if (diagnostics_add(d, DIAGNOSTIC_WARNING, p->vfs[i].file, p->vfs[i].line,
+                                                            "[VirtualFunction] Index= reaches VF %u, but NumVFs=%d creates VFs 0-%d only",
+                                                            p->vfs[i].ranges[j].last, p->num_vfs, p->num_vfs - 1) < 0)
+                                                return -ENOMEM;
+                                        break;
+                                }
+        return n_errors;
+}
+
+int policy_load(const ConfFile *f, Policy **ret, Diagnostics *d) {
+        _cleanup_(policy_freep) Policy *p = NULL;
+        int r, n_errors = 0;
+
+        r = policy_new(f->name, &p);
+        if (r < 0)
+                return r;
+        p->path = strdup(f->path);
+        p->dropins = strv_copy(f->dropins);
+        if (!p->path || !p->dropins)
+                return -ENOMEM;
+
+        r = parse_file(p, f->path, d);
+        if (r < 0)
+                return r;
+        n_errors += r;
+        for (char **i = f->dropins; i && *i; i++) {
+                r = parse_file(p, *i, d);
+                if (r < 0)
+                        return r;
+                n_errors += r;
+        }
+        if (n_errors == 0) {
+                r = policy_verify(p, d);
+                if (r < 0)
+                        return r;
+                n_errors += r;
+        }
+        if (n_errors > 0)
+                return -EINVAL;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
