@@ -286,7 +286,9 @@ typedef struct VfView {
         const VfSnapshot *snapshot; /* NULL when the VF is created by this plan */
 } VfView;
 
-static int plan_vf(Planner *pl, unsigned index, bool recreated, bool msix_supported, int final_autoprobe) {
+/* probe_later collects new VFs that only get an MSI-X count: the kernel probes them only once
+ * autoprobe is back on, so their probe goes after the autoprobe is restored. */
+static int plan_vf(Planner *pl, unsigned index, bool recreated, bool msix_supported, int final_autoprobe, char ***probe_later) {
         const PfSnapshot *pf = pl->pf;
         const char *want = policy_vf_driver(pl->policy, index);
         int want_msix = msix_supported ? policy_vf_msix_vectors(pl->policy, index) : -1;
@@ -349,10 +351,12 @@ static int plan_vf(Planner *pl, unsigned index, bool recreated, bool msix_suppor
                         return r;
                 return add_action(pl, ACTION_VERIFY_DRIVER, v.address, 0, target);
         }
-        /* A VF created with autoprobe held off for its MSI-X: probe it as the kernel would have. */
-        if (final_autoprobe > 0)
-                return add_action(pl, ACTION_PROBE, v.address, 0, NULL);
-        return 0;
+        /* A VF that had autoprobe held off for its MSI-X: probe it as the kernel would have. */
+        if (final_autoprobe <= 0)
+                return 0;
+        if (recreated)
+                return strv_extend(probe_later, v.address);
+        return add_action(pl, ACTION_PROBE, v.address, 0, NULL);
 }
 
 static bool policy_wants_msix(const Policy *p) {
@@ -365,6 +369,7 @@ static bool policy_wants_msix(const Policy *p) {
 static int plan_build(Planner *pl) {
         const PfSnapshot *pf = pl->pf;
         const Policy *policy = pl->policy;
+        _cleanup_strv_free_ char **probe_later = NULL;
         Plan *p = pl->plan;
         bool resize, refused, msix_supported, setup_vfs = false, pf_locked;
         unsigned want = pf->num_vfs;
@@ -500,7 +505,7 @@ static int plan_build(Planner *pl) {
         for (unsigned i = 0; i < want; i++) {
                 int final_autoprobe = p->path == ENABLE_PATH_KERNEL ? (uap >= 0 ? uap : pf->unmanaged_autoprobe)
                                                                     : (ap >= 0 ? ap : pf->drivers_autoprobe);
-                r = plan_vf(pl, i, resize, msix_supported, final_autoprobe);
+                r = plan_vf(pl, i, resize, msix_supported, final_autoprobe, &probe_later);
                 if (r < 0)
                         return r;
         }
@@ -521,6 +526,12 @@ static int plan_build(Planner *pl) {
                                         return r;
                         }
                 }
+        }
+
+        for (char **a = probe_later; a && *a; a++) {
+                r = add_action(pl, ACTION_PROBE, *a, 0, NULL);
+                if (r < 0)
+                        return r;
         }
 
         if (pf_locked && p->n_actions > 0)

@@ -190,6 +190,32 @@ static const PlanCase cases[] = {
                 },
         },
         {
+                /* the kernel probes a VF only while autoprobe is on or it has a driver_override */
+                .name = "a new VF with only an MSI-X count is probed after autoprobe is back on",
+                .hardware = "pf 0000:3b:00.0 driver=ice total=8 num=0 msix=64 autoprobe=1",
+                .policy = "[Match]\nDriver=ice\n[PhysicalFunction]\nNumVFs=1\n[VirtualFunction]\nIndex=0\nMSIXVectors=8\n",
+                .state = PLAN_APPLY,
+                .actions = {
+                        "set 0000:3b:00.0 sriov_drivers_autoprobe=0",
+                        "set 0000:3b:00.0 sriov_numvfs=1",
+                        "wait until 0000:3b:00.0 has 1 VF",
+                        "set 0000:3b:01.0 sriov_vf_msix_count=8",
+                        "set 0000:3b:00.0 sriov_drivers_autoprobe=1",
+                        "probe 0000:3b:01.0",
+                },
+        },
+        {
+                .name = "a new VF with only an MSI-X count stays unbound when autoprobe is off",
+                .hardware = "pf 0000:3b:00.0 driver=ice total=8 num=0 msix=64 autoprobe=0",
+                .policy = "[Match]\nDriver=ice\n[PhysicalFunction]\nNumVFs=1\n[VirtualFunction]\nIndex=0\nMSIXVectors=8\n",
+                .state = PLAN_APPLY,
+                .actions = {
+                        "set 0000:3b:00.0 sriov_numvfs=1",
+                        "wait until 0000:3b:00.0 has 1 VF",
+                        "set 0000:3b:01.0 sriov_vf_msix_count=8",
+                },
+        },
+        {
                 .name = "MSIXVectors= on a PF without dynamic MSI-X is a note, not a write",
                 .hardware = PF "num=1 msix=0",
                 .policy = "[Match]\nDriver=ice\n[VirtualFunction]\nIndex=0\nMSIXVectors=16\n",
