@@ -1,5 +1,6 @@
 /* Typed value parsers for policy files: booleans, numbers, IDs, MAC addresses, index ranges. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <strings.h>
 
@@ -123,4 +124,66 @@ bool driver_name_is_valid(const char *s) {
                 if (!isalnum((unsigned char) *p) && !strchr("_-.", *p))
                         return false;
         return true;
+}
+
+int parse_timespan(const char *s, uint64_t *ret_usec) {
+        static const struct {
+                const char *suffix;
+                uint64_t usec;
+        } units[] = {
+                { "us", 1 }, { "ms", 1000 }, { "min", 60000000 }, { "s", 1000000 }, { "h", 3600000000ULL }, { "", 1000000 },
+        };
+        uint64_t total = 0;
+        bool any = false;
+
+        for (const char *p = s;;) {
+                unsigned long long v;
+                size_t i;
+                char *end;
+
+                while (isspace((unsigned char) *p))
+                        p++;
+                if (!*p)
+                        break;
+                if (!isdigit((unsigned char) *p))
+                        return -EINVAL;
+                errno = 0;
+                v = strtoull(p, &end, 10);
+                if (errno)
+                        return -ERANGE;
+                p = end;
+                for (i = 0; i < ELEMENTSOF(units); i++) {
+                        size_t n = strlen(units[i].suffix);
+
+                        if (strncmp(p, units[i].suffix, n) == 0 && !isalpha((unsigned char) p[n]))
+                                break;
+                }
+                if (i == ELEMENTSOF(units))
+                        return -EINVAL;
+                p += strlen(units[i].suffix);
+                if (v > UINT64_MAX / units[i].usec || total > UINT64_MAX - v * units[i].usec)
+                        return -ERANGE;
+                total += v * units[i].usec;
+                any = true;
+        }
+        if (!any)
+                return -EINVAL;
+        *ret_usec = total;
+        return 0;
+}
+
+int parse_log_level(const char *s) {
+        static const char * const names[] = {
+                "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+        };
+        unsigned n;
+
+        for (int i = 0; i < (int) ELEMENTSOF(names); i++)
+                if (strcasecmp(s, names[i]) == 0)
+                        return i;
+        if (strcasecmp(s, "error") == 0)
+                return 3;
+        if (parse_u32(s, 7, &n) >= 0)
+                return (int) n;
+        return -EINVAL;
 }

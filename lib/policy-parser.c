@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "sriovd/ini.h"
 #include "sriovd/parse-util.h"
 #include "sriovd/policy.h"
 
@@ -460,84 +461,50 @@ static void assign(ParseContext *c, const char *key, const char *value) {
                 context_warning(c, "unknown key %s= in [%s], ignoring it", key, section_names[c->section]);
 }
 
-static char *strip(char *s) {
-        char *e;
+static void on_section(void *userdata, const char *name, unsigned line) {
+        ParseContext *c = userdata;
 
-        while (isspace((unsigned char) *s))
-                s++;
-        e = s + strlen(s);
-        while (e > s && isspace((unsigned char) e[-1]))
-                *--e = '\0';
-        return s;
-}
-
-/* A '#' after whitespace starts a comment, so the annotated examples can be copied as they are. */
-static void strip_trailing_comment(char *s) {
-        for (char *p = s; *p; p++)
-                if (*p == '#' && p > s && isspace((unsigned char) p[-1])) {
-                        *p = '\0';
-                        return;
-                }
-}
-
-static void parse_line(ParseContext *c, char *raw) {
-        char *line = strip(raw), *eq, *key, *value;
-
-        if (line[0] == '\0' || line[0] == '#' || line[0] == ';')
+        c->line = line;
+        if (!name) {
+                /* Keys under a header we cannot read belong to a section we cannot name: do not guess. */
+                finish_vf_section(c);
+                c->section = SECTION_UNKNOWN;
                 return;
-        strip_trailing_comment(line);
-        line = strip(line);
-
-        if (line[0] == '[') {
-                size_t n = strlen(line);
-
-                if (n < 3 || line[n - 1] != ']') {
-                        context_error(c, "\"%s\" is not a section header like [Match]", line);
-                        /* Keys that follow belong to a section we cannot name: do not guess. */
-                        finish_vf_section(c);
-                        c->section = SECTION_UNKNOWN;
-                        return;
-                }
-                line[n - 1] = '\0';
-                return start_section(c, line + 1);
         }
+        start_section(c, name);
+}
 
-        eq = strchr(line, '=');
-        if (!eq)
-                return context_error(c, "\"%s\" is not an assignment like Key=value", line);
-        *eq = '\0';
-        key = strip(line);
-        value = strip(eq + 1);
-        if (key[0] == '\0')
-                return context_error(c, "assignment without a key: \"=%s\"", value);
+static void on_assignment(void *userdata, const char *key, const char *value, unsigned line) {
+        ParseContext *c = userdata;
+
+        c->line = line;
         assign(c, key, value);
 }
 
+static void on_syntax_error(void *userdata, const char *message, unsigned line) {
+        ParseContext *c = userdata;
+
+        c->line = line;
+        context_error(c, "%s", message);
+}
+
 int policy_parse_text(Policy *p, const char *file, const char *text, size_t size, Diagnostics *d) {
+        static const IniCallbacks callbacks = {
+                .section = on_section,
+                .assignment = on_assignment,
+                .syntax_error = on_syntax_error,
+        };
         ParseContext c = {
                 .policy = p,
                 .section = SECTION_NONE,
                 .file = file,
                 .diagnostics = d,
         };
-        const char *pos = text, *end = text + size;
+        int r;
 
-        while (pos < end && !c.oom) {
-                const char *nl = memchr(pos, '\n', (size_t) (end - pos));
-                size_t len = (size_t) ((nl ? nl : end) - pos);
-                _cleanup_free_ char *line = NULL;
-
-                c.line++;
-                if (memchr(pos, '\0', len)) {
-                        context_error(&c, "line contains a NUL byte; this is not a text file");
-                        break;
-                }
-                line = strndup(pos, len);
-                if (!line)
-                        return -ENOMEM;
-                parse_line(&c, line);
-                pos = nl ? nl + 1 : end;
-        }
+        r = ini_parse(text, size, &callbacks, &c);
+        if (r < 0)
+                return r;
         finish_vf_section(&c);
         if (c.oom)
                 return c.oom;

@@ -3,8 +3,14 @@
 
 #include "sriovd/policy.h"
 
-PolicySet *policy_set_free(PolicySet *s) {
-        if (!s)
+PolicySet *policy_set_ref(PolicySet *s) {
+        if (s)
+                __atomic_add_fetch(&s->n_ref, 1, __ATOMIC_RELAXED);
+        return s;
+}
+
+PolicySet *policy_set_unref(PolicySet *s) {
+        if (!s || __atomic_sub_fetch(&s->n_ref, 1, __ATOMIC_ACQ_REL) > 0)
                 return NULL;
         for (size_t i = 0; i < s->n_policies; i++)
                 policy_free(s->policies[i]);
@@ -16,11 +22,12 @@ PolicySet *policy_set_free(PolicySet *s) {
 }
 
 int policy_set_load(const char *root, char * const *dirs, PolicySet **ret) {
-        _cleanup_(policy_set_freep) PolicySet *s = calloc(1, sizeof(PolicySet));
+        _cleanup_(policy_set_unrefp) PolicySet *s = calloc(1, sizeof(PolicySet));
         int r;
 
         if (!s)
                 return -ENOMEM;
+        s->n_ref = 1;
         s->rejected = calloc(1, sizeof(char *));
         if (!s->rejected)
                 return -ENOMEM;

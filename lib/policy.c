@@ -158,11 +158,23 @@ static int read_file(const char *path, char **ret, size_t *ret_size) {
         return 0;
 }
 
+/* FNV-1a: a cheap, stable fingerprint; it only tells a changed policy from an unchanged one. */
+static uint64_t fingerprint_add(uint64_t h, const void *data, size_t size) {
+        const unsigned char *b = data;
+
+        for (size_t i = 0; i < size; i++) {
+                h ^= b[i];
+                h *= UINT64_C(0x100000001b3);
+        }
+        return h;
+}
+
 static int parse_file(Policy *p, const char *path, Diagnostics *d) {
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
         int r;
 
+        p->fingerprint = fingerprint_add(p->fingerprint, path, strlen(path) + 1);
         r = read_file(path, &text, &size);
         if (r < 0) {
                 if (diagnostics_add(d, DIAGNOSTIC_ERROR, path, 0, "cannot read the file: %s",
@@ -170,6 +182,7 @@ static int parse_file(Policy *p, const char *path, Diagnostics *d) {
                         return -ENOMEM;
                 return 1;
         }
+        p->fingerprint = fingerprint_add(p->fingerprint, text, size + 1);
         return policy_parse_text(p, path, text, size, d);
 }
 
@@ -209,6 +222,7 @@ int policy_load(const ConfFile *f, Policy **ret, Diagnostics *d) {
         r = policy_new(f->name, &p);
         if (r < 0)
                 return r;
+        p->fingerprint = UINT64_C(0xcbf29ce484222325);
         p->path = strdup(f->path);
         p->dropins = strv_copy(f->dropins);
         if (!p->path || !p->dropins)

@@ -24,3 +24,8 @@ int parse_mac(const char *s, uint8_t ret[static 6]);
 int parse_index_ranges(const char *s, unsigned max, IndexRange **ret, size_t *ret_n);
 /* What the kernel accepts as a driver name in driver_override. */
 bool driver_name_is_valid(const char *s);
+/* A time span: a number with an optional unit (us, ms, s, min, h; none means seconds), or
+ * several summed ("1min 30s"). -EINVAL when malformed, -ERANGE when it overflows. */
+int parse_timespan(const char *s, uint64_t *ret_usec);
+/* syslog's level names ("err", "warning", "info", "debug", ...) or a number 0-7. */
+int parse_log_level(const char *s);

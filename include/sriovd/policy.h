@@ -64,6 +64,7 @@ typedef struct Policy {
         char *name;             /* file name, orders the policies: "50-e810.conf" */
         char *path;             /* the main file */
         char **dropins;         /* NAME.conf.d files applied after it */
+        uint64_t fingerprint;   /* of the paths and texts it was parsed from: equal means unchanged */
         unsigned match_line;    /* first [Match] header, for messages */
 
         PolicyMatch match;
@@ -117,6 +118,7 @@ LinkState link_state_from_string(const char *s);
 /* Every policy file of the search path, parsed. Files with errors are rejected as a whole and
  * listed in rejected; the others are in policies, ordered by name. */
 typedef struct PolicySet {
+        unsigned n_ref;         /* the daemon's workers keep using a set that a reload replaced */
         Policy **policies;
         size_t n_policies;
         ConfFileList *files;    /* every file of the search path, masked ones included */
@@ -124,9 +126,10 @@ typedef struct PolicySet {
         Diagnostics diagnostics;
 } PolicySet;
 
-PolicySet *policy_set_free(PolicySet *s);
-static inline void policy_set_freep(PolicySet **s) {
-        policy_set_free(*s);
+PolicySet *policy_set_ref(PolicySet *s);
+PolicySet *policy_set_unref(PolicySet *s);
+static inline void policy_set_unrefp(PolicySet **s) {
+        policy_set_unref(*s);
 }
 
 /* root and dirs as for conf_files_list(). Fails only when the search path cannot be listed or

@@ -282,7 +282,7 @@ static void test_value_parsers(void **state) {
 /* Files on disk: drop-ins extend, bad files are rejected whole, the others load. */
 static void test_set_load(void **state) {
         char *root = tmptree_new();
-        _cleanup_(policy_set_freep) PolicySet *s = NULL;
+        _cleanup_(policy_set_unrefp) PolicySet *s = NULL;
         char * const dirs[] = { (char *) "/etc/sriovd.d", (char *) "/usr/lib/sriovd.d", NULL };
         _cleanup_free_ char *broken = NULL;
 
@@ -327,9 +327,36 @@ static void test_set_load(void **state) {
         tmptree_free(root);
 }
 
+static void test_fingerprint(void **state) {
+        char *root = tmptree_new();
+        _cleanup_(policy_set_unrefp) PolicySet *a = NULL, *b = NULL, *c = NULL;
+        char * const dirs[] = { (char *) "/etc/sriovd.d", NULL };
+
+        tmptree_write(root, "etc/sriovd.d/50-a.conf", "[Match]\nDriver=ice\n[PhysicalFunction]\nNumVFs=8\n");
+        tmptree_write(root, "etc/sriovd.d/50-a.conf.d/10-x.conf", "[PhysicalFunction]\nNumVFs=4\n");
+        tmptree_write(root, "etc/sriovd.d/60-b.conf", "[Match]\nDriver=nvme\n");
+        assert_int_equal(policy_set_load(root, dirs, &a), 0);
+        assert_int_equal(policy_set_load(root, dirs, &b), 0);
+        assert_true(a->policies[0]->fingerprint == b->policies[0]->fingerprint);
+        assert_true(a->policies[1]->fingerprint == b->policies[1]->fingerprint);
+        assert_true(a->policies[0]->fingerprint != a->policies[1]->fingerprint);
+
+        /* a drop-in that changes changes its policy's fingerprint, and only that one */
+        tmptree_write(root, "etc/sriovd.d/50-a.conf.d/10-x.conf", "[PhysicalFunction]\nNumVFs=2\n");
+        assert_int_equal(policy_set_load(root, dirs, &c), 0);
+        assert_true(a->policies[0]->fingerprint != c->policies[0]->fingerprint);
+        assert_true(a->policies[1]->fingerprint == c->policies[1]->fingerprint);
+
+        /* a reference keeps the set alive after its loader lets go */
+        assert_ptr_equal(policy_set_ref(c), c);
+        assert_null(policy_set_unref(c));
+        assert_int_equal(c->n_ref, 1);
+        tmptree_free(root);
+}
+
 static void test_unreadable_file(void **state) {
         char *root = tmptree_new();
-        _cleanup_(policy_set_freep) PolicySet *s = NULL;
+        _cleanup_(policy_set_unrefp) PolicySet *s = NULL;
         char * const dirs[] = { (char *) "/etc/sriovd.d", NULL };
 
         tmptree_write(root, "etc/sriovd.d/50-a.conf", "[Match]\nPCIAddress=*\n");
@@ -346,7 +373,7 @@ static void test_unreadable_file(void **state) {
 
 static void test_index_beyond_num_vfs_warns(void **state) {
         char *root = tmptree_new();
-        _cleanup_(policy_set_freep) PolicySet *s = NULL;
+        _cleanup_(policy_set_unrefp) PolicySet *s = NULL;
         char * const dirs[] = { (char *) "/etc/sriovd.d", NULL };
 
         tmptree_write(root, "etc/sriovd.d/50-a.conf",
@@ -373,6 +400,7 @@ int main(void) {
                 { "value parsers accept exactly their syntax", test_value_parsers, NULL, NULL, NULL },
                 { "drop-ins extend, bad files are rejected whole, the others load", test_set_load, NULL, NULL, NULL },
                 { "a file that cannot be read is rejected with the reason", test_unreadable_file, NULL, NULL, NULL },
+                { "the fingerprint changes with a policy's files and only then", test_fingerprint, NULL, NULL, NULL },
                 { "an Index= beyond NumVFs= and a setting with no effect warn", test_index_beyond_num_vfs_warns, NULL, NULL, NULL },
         };
         return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

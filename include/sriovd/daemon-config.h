@@ -1,0 +1,23 @@
+/* sriovd.conf: the daemon's own settings ([Daemon] ApplyTimeoutSec=, LogLevel=). */
+#pragma once
+
+#include <stdint.h>
+
+#include "sriovd/diagnostics.h"
+
+#define SRIOVD_CONFIG_FILE "/etc/sriovd/sriovd.conf"
+#define SRIOVD_APPLY_TIMEOUT_DEFAULT_USEC (30 * UINT64_C(1000000))
+
+typedef struct DaemonConfig {
+        uint64_t apply_timeout_usec;    /* an apply that takes longer is reported failed */
+        int log_level;                  /* syslog level; -1 when not set */
+} DaemonConfig;
+
+/* The defaults. */
+void daemon_config_init(DaemonConfig *c);
+
+/* Parses text into c. Returns the number of errors, or -ENOMEM. */
+int daemon_config_parse(DaemonConfig *c, const char *file, const char *text, size_t size, Diagnostics *d);
+
+/* Reads path (a missing file means the defaults) into c. Returns -EINVAL when it has errors. */
+int daemon_config_load(DaemonConfig *c, const char *path, Diagnostics *d);
