@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "sriovd/daemon-config.h"
 #include "sriovd/ini.h"
@@ -116,6 +117,8 @@ int daemon_config_load(DaemonConfig *c, const char *path, Diagnostics *d) {
                 (void) diagnostics_add(d, DIAGNOSTIC_ERROR, path, 0, "cannot read the file: %s", strerror(-r));
                 return -EINVAL;
         }
+        if (fstat(fd, &st) >= 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3)
+                return 0; /* /dev/null: the defaults, as a masked systemd file */
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_SIZE_MAX) {
                 (void) diagnostics_add(d, DIAGNOSTIC_ERROR, path, 0, "not a regular file of at most %d bytes", CONFIG_SIZE_MAX);
                 return -EINVAL;

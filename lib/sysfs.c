@@ -406,6 +406,38 @@ int sysfs_read_pf(const char *address, PfSnapshot **ret) {
         return 0;
 }
 
+int sysfs_read_driver(const char *address, char **ret) {
+        _cleanup_close_ int fd = open_device(address);
+
+        if (fd < 0)
+                return fd;
+        return read_optional_link_at(fd, "driver", ret);
+}
+
+int sysfs_read_vf_addresses(const char *pf, unsigned n, char ***ret) {
+        _cleanup_close_ int fd = open_device(pf);
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+
+        if (fd < 0)
+                return fd;
+        if (!l)
+                return -ENOMEM;
+        for (unsigned i = 0; i < n; i++) {
+                char name[32], *address;
+                int r;
+
+                snprintf(name, sizeof(name), "virtfn%u", i);
+                r = read_link_name_at(fd, name, &address);
+                if (r < 0)
+                        return r;
+                r = strv_consume(&l, address);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 int sysfs_read_attribute(const char *address, const char *attribute, char **ret) {
         _cleanup_close_ int fd = open_device(address);
 

@@ -92,7 +92,7 @@ static int check_files(int argc, char **argv) {
 }
 
 int verb_check(int argc, char **argv) {
-        _cleanup_(policy_set_freep) PolicySet *s = NULL;
+        _cleanup_(policy_set_unrefp) PolicySet *s = NULL;
         const ConfFileList *files;
         int r;
 

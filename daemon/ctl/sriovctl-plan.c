@@ -166,7 +166,7 @@ static int read_snapshot(const char *address, PfSnapshot **ret) {
 }
 
 int verb_plan(int argc, char **argv) {
-        _cleanup_(policy_set_freep) PolicySet *set = NULL;
+        _cleanup_(policy_set_unrefp) PolicySet *set = NULL;
         _cleanup_strv_free_ char **addresses = NULL;
         _cleanup_free_ PfSnapshot **snapshots = NULL;
         _cleanup_free_ PfView *views = NULL;

@@ -82,6 +82,12 @@ int sysfs_list_pci_drivers(char ***ret);
 /* vfio-pci's enable_sriov module parameter: 1, 0, or -ENOENT when vfio-pci is not loaded. */
 int sysfs_vfio_enable_sriov(void);
 
+/* The driver a device is bound to; *ret is NULL when it has none. -ENODEV when it is gone. */
+int sysfs_read_driver(const char *address, char **ret);
+
+/* The addresses of VFs 0..n-1 from the PF's virtfnN links; -ENOENT when one of them is missing. */
+int sysfs_read_vf_addresses(const char *pf, unsigned n, char ***ret);
+
 /* Reads one attribute of a device, trailing newline stripped. */
 int sysfs_read_attribute(const char *address, const char *attribute, char **ret);
 

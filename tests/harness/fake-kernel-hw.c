@@ -157,7 +157,7 @@ static int parse_pf(const char *where, char **tokens, Item **ret) {
                         if (parse_driver_value(where, key, value, &hw->vf_driver) < 0)
                                 return -EINVAL;
                 } else if (streq(key, "totalvfs") || streq(key, "numvfs") || streq(key, "offset") ||
-                           streq(key, "stride") || streq(key, "msix")) {
+                           streq(key, "stride") || streq(key, "msix") || streq(key, "enables")) {
                         if (!parse_unsigned(value, streq(key, "msix") ? 65535 * 2048 : UINT16_MAX, &u))
                                 return parse_error(where, "%s: expected a number, got '%s'", key, value);
                         if (streq(key, "totalvfs"))
@@ -168,6 +168,8 @@ static int parse_pf(const char *where, char **tokens, Item **ret) {
                                 hw->offset = u;
                         else if (streq(key, "stride"))
                                 hw->stride = u;
+                        else if (streq(key, "enables"))
+                                hw->enables = u;
                         else
                                 hw->msix = u;
                 } else if (streq(key, "autoprobe") || streq(key, "unmanaged-autoprobe") ||

@@ -596,6 +596,9 @@ static int store_sriov_numvfs(FakeKernel *k, Device *pf, const char *buf, size_t
         }
         if (pf->numvfs > 0)
                 return -EBUSY;
+        /* Some drivers enable fewer VFs than asked (resources ran short) and still return success. */
+        if (!generic && pf->hw->enables > 0 && n > pf->hw->enables)
+                n = pf->hw->enables;
         sriov_enable(k, pf, (unsigned) n, generic);
         return (int) size;
 }

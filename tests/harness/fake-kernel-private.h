@@ -56,6 +56,7 @@ typedef struct HwPf {
         char *netdev;
         char *id_path;
         unsigned totalvfs, numvfs, offset, stride, msix;
+        unsigned enables;       /* the PF driver enables at most this many VFs and still succeeds; 0: no limit */
         bool autoprobe, iommu, unmanaged, unmanaged_autoprobe;
         int numa;
 } HwPf;

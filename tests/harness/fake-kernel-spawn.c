@@ -113,6 +113,10 @@ static char **spawn_environment(FakeKernel *k, char * const *extra_env, int *ret
 }
 
 int fake_kernel_spawn(FakeKernel *k, char * const *argv, char * const *extra_env, pid_t *ret_pid) {
+        return fake_kernel_spawn_output(k, argv, extra_env, NULL, ret_pid);
+}
+
+int fake_kernel_spawn_output(FakeKernel *k, char * const *argv, char * const *extra_env, const char *output, pid_t *ret_pid) {
         if (!k || !argv || !argv[0])
                 return -EINVAL;
         int error = 0;
@@ -133,9 +137,18 @@ int fake_kernel_spawn(FakeKernel *k, char * const *argv, char * const *extra_env
         posix_spawnattr_setsigdefault(&attr, &defaults);
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
+        /* stdout and stderr appended to output, so a test can read what the program said */
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        if (output) {
+                posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output, O_WRONLY | O_CREAT | O_APPEND, 0644);
+                posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+        }
+
         k->booted = true;
         pid_t pid;
-        int r = posix_spawnp(&pid, argv[0], NULL, &attr, argv, env);
+        int r = posix_spawnp(&pid, argv[0], &actions, &attr, argv, env);
+        posix_spawn_file_actions_destroy(&actions);
         posix_spawnattr_destroy(&attr);
         if (r != 0)
                 return -r;

@@ -73,6 +73,8 @@ int fake_kernel_vf_address(FakeKernel *k, const char *pf, unsigned index, char r
 
 /* Running programs under the fake kernel. */
 int fake_kernel_spawn(FakeKernel *k, char * const *argv, char * const *extra_env, pid_t *ret_pid);
+/* The same, with the program's stdout and stderr appended to the file output. */
+int fake_kernel_spawn_output(FakeKernel *k, char * const *argv, char * const *extra_env, const char *output, pid_t *ret_pid);
 /* Runs the loop until until(k, userdata) is true (checked after every event and at least every 10 ms),
  * or timeout: -ETIMEDOUT. until == NULL: run for the whole timeout. */
 int fake_kernel_run(FakeKernel *k, uint64_t timeout_usec, bool (*until)(FakeKernel *k, void *userdata), void *userdata);

@@ -3,6 +3,11 @@
 # shellcheck source=tests/programs/lib.sh
 . "$(dirname "$0")/lib.sh"
 sriovctl=$1
+examples=$2
+
+# The example policies that ship are clean, even by --strict.
+run 0 "$sriovctl" --config-path="$examples" --strict check
+expect_line "3 policy files: 3 valid, 0 rejected, 0 masked (0 errors, 0 warnings)."
 
 root=$tmp/root
 write "$root/etc/sriovd.d/50-e810.conf" <<'CONF'

@@ -74,6 +74,16 @@ static void test_load(void **state) {
         tmptree_free(root);
 }
 
+static void test_shipped_file(void **state) {
+        DaemonConfig c;
+        Diagnostics d = {};
+
+        daemon_config_init(&c);
+        assert_int_equal(daemon_config_load(&c, SOURCE_ROOT "/conf/sriovd.conf", &d), 0);
+        assert_int_equal(d.n_items, 0);
+        assert_int_equal(c.apply_timeout_usec, SRIOVD_APPLY_TIMEOUT_DEFAULT_USEC);
+}
+
 static void test_timespan(void **state) {
         static const struct {
                 const char *s;
@@ -104,6 +114,7 @@ int main(void) {
                 { "bad values are errors with their line and keep the default", test_errors, NULL, NULL, NULL },
                 { "a missing file means the defaults; a bad one is refused", test_load, NULL, NULL, NULL },
                 { "time spans and log levels", test_timespan, NULL, NULL, NULL },
+                { "the shipped conf/sriovd.conf parses without a warning", test_shipped_file, NULL, NULL, NULL },
         };
         return cmocka_run_group_tests_name("daemon-config", tests, NULL, NULL);
 }

@@ -1,0 +1,292 @@
+/* A PF's life in the daemon: evaluations on its worker, outcomes turned into state, logs and retries. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "manager.h"
+#include "pf.h"
+#include "sriovd/ownership.h"
+
+/* After a failure the PF is tried again, sooner first, so a passing fault clears by itself. */
+#define RETRY_FIRST_USEC (2 * UINT64_C(1000000))
+#define RETRY_MAX_USEC (300 * UINT64_C(1000000))
+
+static const char * const state_table[_PF_STATE_MAX] = {
+        [PF_STATE_UNMANAGED] = "unmanaged",
+        [PF_STATE_APPLYING] = "applying",
+        [PF_STATE_APPLIED] = "applied",
+        [PF_STATE_PENDING] = "pending",
+        [PF_STATE_REFUSED] = "refused",
+        [PF_STATE_FAILED] = "failed",
+};
+
+const char *pf_state_to_string(PfState s) {
+        return s < _PF_STATE_MAX ? state_table[s] : NULL;
+}
+
+int pf_new(Manager *m, const char *address, Pf **ret) {
+        Pf *pf = calloc(1, sizeof(Pf));
+        int r;
+
+        if (!pf)
+                return -ENOMEM;
+        pf->manager = m;
+        memcpy(pf->address, address, PCI_ADDRESS_MAX);
+        pf->state = PF_STATE_UNMANAGED;
+        r = worker_new(address, m->notify_fd, &pf->worker);
+        if (r < 0) {
+                free(pf);
+                return r;
+        }
+        *ret = pf;
+        return 0;
+}
+
+Pf *pf_free(Pf *pf) {
+        if (!pf)
+                return NULL;
+        worker_free(pf->worker);
+        sd_event_source_disable_unref(pf->timeout_source);
+        sd_event_source_disable_unref(pf->retry_source);
+        free(pf->reason);
+        pf_snapshot_free(pf->snapshot);
+        plan_free(pf->plan);
+        free(pf->policy);
+        strv_free(pf->shadowed);
+        return mfree(pf);
+}
+
+static void set_state(Pf *pf, PfState state, int error, const char *reason) {
+        pf->state = state;
+        pf->error = error;
+        free(pf->reason);
+        pf->reason = reason ? strdup(reason) : NULL;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Pf *pf = userdata;
+        Manager *m = pf->manager;
+        _cleanup_free_ char *action = worker_current_action(pf->worker), *reason = NULL;
+        uint64_t t = m->config.apply_timeout_usec / 1000000;
+
+        pf->timeout_source = sd_event_source_disable_unref(pf->timeout_source);
+        if (asprintf(&reason, "applying has not finished after %" PRIu64 "s%s%s%s", t,
+                     action ? "; " : "", strempty(action), action ? " has not returned" : "") < 0)
+                reason = NULL;
+        pf->timed_out = true;
+        set_state(pf, PF_STATE_FAILED, ETIMEDOUT, reason);
+        log_internal(LOG_ERR, 0, pf->address, pf->policy, SRIOVD_MESSAGE_FAILED, "%s", strna(reason));
+        pf->evaluated = true;
+        manager_update_status(m);
+        return 0;
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Pf *pf = userdata;
+
+        pf->retry_source = sd_event_source_disable_unref(pf->retry_source);
+        log_internal(LOG_INFO, 0, pf->address, pf->policy, NULL, "trying again after the failure");
+        pf_request(pf, PF_TRIGGER_EXPLICIT);
+        return 0;
+}
+
+void pf_request(Pf *pf, PfTrigger trigger) {
+        Manager *m = pf->manager;
+        int r;
+
+        if (m->stopping)
+                return;
+        if (trigger == PF_TRIGGER_DEVICE && pf->state == PF_STATE_FAILED && !pf->timed_out)
+                return;
+        if (worker_busy(pf->worker)) {
+                pf->queued = true;
+                return;
+        }
+        pf->queued = false;
+        pf->retry_source = sd_event_source_disable_unref(pf->retry_source);
+        r = worker_start(pf->worker, m->policies, m->config.apply_timeout_usec);
+        if (r < 0) {
+                log_internal(LOG_ERR, r, pf->address, NULL, NULL, "cannot start an evaluation: %m");
+                return;
+        }
+        pf->started_usec = 0;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &pf->started_usec);
+        pf->timed_out = false;
+        sd_event_source_disable_unref(pf->timeout_source);
+        r = sd_event_add_time_relative(m->event, &pf->timeout_source, CLOCK_MONOTONIC,
+                                       m->config.apply_timeout_usec, 0, on_timeout, pf);
+        if (r < 0)
+                log_internal(LOG_WARNING, r, pf->address, NULL, NULL, "cannot arm the apply timeout, continuing without: %m");
+}
+
+static void schedule_retry(Pf *pf) {
+        Manager *m = pf->manager;
+        int r;
+
+        pf->retry_usec = pf->retry_usec == 0 ? RETRY_FIRST_USEC :
+                         pf->retry_usec * 2 > RETRY_MAX_USEC ? RETRY_MAX_USEC : pf->retry_usec * 2;
+        sd_event_source_disable_unref(pf->retry_source);
+        r = sd_event_add_time_relative(m->event, &pf->retry_source, CLOCK_MONOTONIC, pf->retry_usec, 0, on_retry, pf);
+        if (r < 0)
+                log_internal(LOG_WARNING, r, pf->address, NULL, NULL, "cannot schedule a retry: %m");
+}
+
+static unsigned vf_count(const PfSnapshot *s) {
+        return s ? s->num_vfs : 0;
+}
+
+void pf_process_result(Pf *pf) {
+        Manager *m = pf->manager;
+        _cleanup_(job_result_freep) JobResult *res = worker_take_result(pf->worker);
+        PfState old_state = pf->state;
+        _cleanup_free_ char *old_reason = pf->reason ? strdup(pf->reason) : NULL;
+        bool changed;
+
+        if (!res)
+                return;
+        pf->timeout_source = sd_event_source_disable_unref(pf->timeout_source);
+        if (pf->timed_out) {
+                uint64_t now = 0;
+
+                (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+                log_internal(LOG_NOTICE, 0, pf->address, res->policy, NULL,
+                             "the stuck apply returned after %" PRIu64 "s; the PF is evaluated afresh",
+                             (now - pf->started_usec) / 1000000);
+                old_state = _PF_STATE_MAX; /* report the outcome again: it replaces the timeout */
+        }
+
+        if (res->outcome == JOB_GONE || pf->removed) {
+                log_internal(LOG_INFO, 0, pf->address, pf->policy, NULL, "the PF is gone");
+                manager_drop_pf(m, pf);
+                return;
+        }
+
+        if (res->snapshot) {
+                pf_snapshot_free(pf->snapshot);
+                pf->snapshot = TAKE_PTR(res->snapshot);
+        }
+        plan_free(pf->plan);
+        pf->plan = TAKE_PTR(res->plan);
+        free(pf->policy);
+        pf->policy = TAKE_PTR(res->policy);
+        pf->policy_fingerprint = res->policy_fingerprint;
+        strv_free(pf->shadowed);
+        pf->shadowed = TAKE_PTR(res->shadowed);
+
+        switch (res->outcome) {
+        case JOB_IN_SYNC:
+        case JOB_APPLIED:
+                set_state(pf, PF_STATE_APPLIED, 0, NULL);
+                break;
+        case JOB_PENDING:
+                set_state(pf, PF_STATE_PENDING, 0, res->reason);
+                break;
+        case JOB_REFUSED:
+                set_state(pf, PF_STATE_REFUSED, 0, res->reason);
+                break;
+        case JOB_FAILED:
+                set_state(pf, PF_STATE_FAILED, res->error, res->reason);
+                break;
+        case JOB_UNMANAGED:
+                set_state(pf, PF_STATE_UNMANAGED, 0, NULL);
+                break;
+        case JOB_CANCELLED:
+        default:
+                break;
+        }
+        changed = pf->state != old_state || !streq_ptr(pf->reason, old_reason);
+
+        switch (res->outcome) {
+        case JOB_APPLIED:
+                log_internal(LOG_INFO, 0, pf->address, pf->policy, SRIOVD_MESSAGE_APPLIED,
+                             "applied %s: %u VFs (%u writes, %" PRIu64 " ms)", pf->policy, vf_count(pf->snapshot),
+                             res->n_writes, res->duration_usec / 1000);
+                break;
+        case JOB_IN_SYNC:
+                if (changed)
+                        log_internal(LOG_INFO, 0, pf->address, pf->policy, SRIOVD_MESSAGE_APPLIED,
+                                     "in sync with %s: %u VFs", pf->policy, vf_count(pf->snapshot));
+                break;
+        case JOB_PENDING:
+                if (changed)
+                        log_internal(LOG_NOTICE, 0, pf->address, pf->policy, SRIOVD_MESSAGE_PENDING,
+                                     "pending: %s; the change is applied once it is released", pf->reason);
+                break;
+        case JOB_REFUSED:
+                if (changed)
+                        log_internal(LOG_WARNING, 0, pf->address, pf->policy, SRIOVD_MESSAGE_REFUSED,
+                                     "refused: %s", pf->reason);
+                break;
+        case JOB_FAILED:
+                log_internal(LOG_ERR, res->error, pf->address, pf->policy, SRIOVD_MESSAGE_FAILED,
+                             "failed: %s%s", strna(pf->reason),
+                             res->no_retry ? "; not retried by itself (a reload, or the PF's driver changing, tries again)" : "");
+                break;
+        case JOB_UNMANAGED:
+                if (changed)
+                        log_internal(LOG_INFO, 0, pf->address, NULL, NULL, "no policy matches; the PF is left alone");
+                break;
+        default:
+                break;
+        }
+        if (res->outcome != JOB_IN_SYNC && res->outcome != JOB_UNMANAGED)
+                for (char **n = pf->plan ? pf->plan->notes : NULL; n && *n; n++)
+                        log_internal(LOG_NOTICE, 0, pf->address, pf->policy, NULL, "%s", *n);
+
+        if (res->outcome == JOB_FAILED && !res->no_retry)
+                schedule_retry(pf);
+        else
+                pf->retry_usec = 0;
+
+        pf->evaluated = true;
+        /* What queued up during a failed job is mostly its own echo; the retry decides instead. */
+        if (pf->queued && res->outcome != JOB_CANCELLED && res->outcome != JOB_FAILED)
+                pf_request(pf, PF_TRIGGER_EXPLICIT);
+        pf->queued = false;
+        manager_update_status(m);
+        manager_check_stopped(m);
+}
+
+void pf_process_progress(Pf *pf) {
+        if (pf->state == PF_STATE_APPLYING || pf->timed_out || !worker_busy(pf->worker) || !worker_writing(pf->worker))
+                return;
+        set_state(pf, PF_STATE_APPLYING, 0, NULL);
+        manager_update_status(pf->manager);
+}
+
+void pf_remove(Pf *pf) {
+        /* A job in flight stops at its next step; its result then drops the PF. */
+        if (worker_busy(pf->worker)) {
+                pf->removed = true;
+                worker_cancel(pf->worker);
+                return;
+        }
+        log_internal(LOG_INFO, 0, pf->address, pf->policy, NULL, "the PF was removed");
+        manager_drop_pf(pf->manager, pf);
+}
+
+bool pf_owns_vf_address(const Pf *pf, const char *vf) {
+        const PfSnapshot *s = pf->snapshot;
+        PciAddress a, b;
+        long long d;
+
+        if (!s || s->stride == 0 || pci_address_parse(vf, &a) < 0 || pci_address_parse(pf->address, &b) < 0)
+                return false;
+        if (a.domain != b.domain)
+                return false;
+        d = (long long) ((a.bus << 8) | (a.device << 3) | a.function) - ((b.bus << 8) | (b.device << 3) | b.function) - s->offset;
+        return d >= 0 && d % s->stride == 0 && d / s->stride < s->total_vfs;
+}
+
+bool pf_uses_vfio_node(const Pf *pf, int group, const char *cdev) {
+        const PfSnapshot *s = pf->snapshot;
+
+        if (!s)
+                return false;
+        if ((group >= 0 && s->iommu_group == group) || (cdev && streq_ptr(s->vfio_cdev, cdev)))
+                return true;
+        for (size_t i = 0; i < s->n_vfs; i++)
+                if ((group >= 0 && s->vfs[i].iommu_group == group) || (cdev && streq_ptr(s->vfs[i].vfio_cdev, cdev)))
+                        return true;
+        return false;
+}

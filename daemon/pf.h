@@ -1,0 +1,72 @@
+/* One PF as the daemon tracks it: its worker, the last snapshot, plan and outcome, and its state. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "sriovd/plan.h"
+#include "sriovd/sysfs.h"
+#include "worker.h"
+
+typedef struct Manager Manager;
+
+typedef enum PfState {
+        PF_STATE_UNMANAGED,     /* no policy matches */
+        PF_STATE_APPLYING,      /* a worker is writing */
+        PF_STATE_APPLIED,       /* the PF matches its policy */
+        PF_STATE_PENDING,       /* waits for a device in use to be released */
+        PF_STATE_REFUSED,       /* the policy cannot be applied as it is */
+        PF_STATE_FAILED,        /* the kernel refused or did not follow; retried later */
+        _PF_STATE_MAX,
+} PfState;
+
+typedef struct Pf {
+        Manager *manager;
+        char address[PCI_ADDRESS_MAX];
+        Worker *worker;
+
+        PfState state;
+        char *reason;
+        int error;
+        PfSnapshot *snapshot;   /* as the last job left it */
+        Plan *plan;
+        char *policy;
+        uint64_t policy_fingerprint;
+        char **shadowed;
+
+        bool queued;            /* evaluate again when the running job ends */
+        bool removed;           /* gone from sysfs; dropped when its job ends */
+        bool evaluated;         /* a first job has ended (or timed out) */
+        bool timed_out;
+        uint64_t started_usec;
+        sd_event_source *timeout_source;
+        sd_event_source *retry_source;
+        uint64_t retry_usec;
+} Pf;
+
+int pf_new(Manager *m, const char *address, Pf **ret);
+Pf *pf_free(Pf *pf);
+
+/* Why an evaluation is asked for. Device events are often the echo of the PF's own writes, so
+ * they do not re-try a failed PF: its retry timer does. */
+typedef enum PfTrigger {
+        PF_TRIGGER_DEVICE,      /* a uevent or a vfio open/close */
+        PF_TRIGGER_EXPLICIT,    /* start, a new PF, a reload, a retry, an operator */
+} PfTrigger;
+
+/* Schedules an evaluation: snapshot, plan, and whatever the plan says, on the worker. */
+void pf_request(Pf *pf, PfTrigger trigger);
+/* The worker of this PF has a result. */
+void pf_process_result(Pf *pf);
+/* The PF is gone from sysfs. */
+void pf_remove(Pf *pf);
+/* The worker started writing: the PF is now applying. */
+void pf_process_progress(Pf *pf);
+
+/* Does vf belong to this PF, by the routing-ID arithmetic of the last snapshot? */
+bool pf_owns_vf_address(const Pf *pf, const char *vf);
+/* Does the PF or one of its VFs use IOMMU group (or vfio cdev name) node? */
+bool pf_uses_vfio_node(const Pf *pf, int group, const char *cdev);
+
+const char *pf_state_to_string(PfState s);

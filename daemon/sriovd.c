@@ -1,0 +1,93 @@
+/* sriovd: the SR-IOV agent. Command line, then the manager's event loop. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "log.h"
+#include "manager.h"
+#include "sriovd/conf-files.h"
+#include "sriovd/parse-util.h"
+
+static void help(void) {
+        printf("Usage: sriovd [OPTIONS...]\n"
+               "\n"
+               "Applies the SR-IOV policies of the policy directories to every PF, watches udev\n"
+               "for PFs and VFs coming and going, and never changes a device a VM is using.\n"
+               "\n"
+               "  -h --help              Show this help\n"
+               "     --version           Show the version\n"
+               "     --config=FILE       Daemon settings (default: %s)\n"
+               "     --config-path=DIRS  Policy directories, colon separated (default: $SRIOVD_CONFIG_PATH,\n"
+               "                         or %s)\n"
+               "     --log-level=LEVEL   err, warning, notice, info or debug (overrides LogLevel=)\n"
+               "\n"
+               "Signals: SIGHUP reloads the settings and the policies; SIGTERM stops without writing.\n",
+               SRIOVD_CONFIG_FILE, SRIOVD_POLICY_SEARCH_PATH);
+}
+
+int main(int argc, char **argv) {
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_CONFIG,
+                ARG_CONFIG_PATH,
+                ARG_LOG_LEVEL,
+        };
+        static const struct option options[] = {
+                { "help",        no_argument,       NULL, 'h' },
+                { "version",     no_argument,       NULL, ARG_VERSION },
+                { "config",      required_argument, NULL, ARG_CONFIG },
+                { "config-path", required_argument, NULL, ARG_CONFIG_PATH },
+                { "log-level",   required_argument, NULL, ARG_LOG_LEVEL },
+                {}
+        };
+        _cleanup_strv_free_ char **policy_dirs = NULL;
+        _cleanup_(manager_freep) Manager *m = NULL;
+        ManagerOptions o = { .log_level = -1 };
+        int c, r;
+
+        log_open();
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("sriovd %s\n", PACKAGE_VERSION);
+                        return 0;
+                case ARG_CONFIG:
+                        o.config_file = optarg;
+                        break;
+                case ARG_CONFIG_PATH:
+                        strv_free(policy_dirs);
+                        r = conf_files_split_path(optarg, &policy_dirs);
+                        if (r < 0 || !policy_dirs[0]) {
+                                fprintf(stderr, "sriovd: --config-path= needs at least one directory\n");
+                                return 2;
+                        }
+                        o.policy_dirs = policy_dirs;
+                        break;
+                case ARG_LOG_LEVEL:
+                        o.log_level = parse_log_level(optarg);
+                        if (o.log_level < 0) {
+                                fprintf(stderr, "sriovd: --log-level=%s: expected err, warning, notice, info or debug\n", optarg);
+                                return 2;
+                        }
+                        break;
+                default:
+                        return 2;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "sriovd: takes no arguments (sriovd --help)\n");
+                return 2;
+        }
+
+        r = manager_new(&o, &m);
+        if (r < 0)
+                return 1;
+        r = manager_start(m);
+        if (r < 0)
+                return 1;
+        r = manager_run(m);
+        return r < 0 ? 1 : 0;
+}
