@@ -150,7 +150,7 @@ void pf_process_result(Pf *pf) {
 
                 (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
                 log_internal(LOG_NOTICE, 0, pf->address, res->policy, NULL,
-                             "the stuck apply returned after %" PRIu64 "s; the PF is evaluated afresh",
+                             "the stuck apply returned after %" PRIu64 "s",
                              (now - pf->started_usec) / 1000000);
                 old_state = _PF_STATE_MAX; /* report the outcome again: it replaces the timeout */
         }

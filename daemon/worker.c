@@ -191,11 +191,10 @@ static bool wait_for_change(Job *j, uint64_t deadline) {
 
         if (now >= deadline)
                 return false;
+        /* The condition variable runs on CLOCK_MONOTONIC, as now_usec() does. */
         until = now + WAIT_POLL_USEC < deadline ? now + WAIT_POLL_USEC : deadline;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += (long) ((until - now) % 1000000) * 1000;
-        ts.tv_sec += (time_t) ((until - now) / 1000000) + ts.tv_nsec / 1000000000;
-        ts.tv_nsec %= 1000000000;
+        ts.tv_sec = (time_t) (until / 1000000);
+        ts.tv_nsec = (long) (until % 1000000) * 1000;
         pthread_mutex_lock(&w->lock);
         if (!w->cancel && !w->quit)
                 (void) pthread_cond_timedwait(&w->wake, &w->lock, &ts);
@@ -494,7 +493,15 @@ int worker_new(const char *address, int notify_fd, Worker **ret) {
                 return -ENOMEM;
         }
         pthread_mutex_init(&w->lock, NULL);
-        pthread_cond_init(&w->wake, NULL);
+        {
+                pthread_condattr_t ca;
+
+                /* Timed waits must not jump with the wall clock. */
+                pthread_condattr_init(&ca);
+                pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+                pthread_cond_init(&w->wake, &ca);
+                pthread_condattr_destroy(&ca);
+        }
 
         pthread_attr_init(&attr);
         pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE);
@@ -541,7 +548,7 @@ int worker_start(Worker *w, PolicySet *policies, uint64_t timeout_usec) {
         int r = 0;
 
         pthread_mutex_lock(&w->lock);
-        if (w->running || w->has_job)
+        if (w->running || w->has_job || w->result)
                 r = -EBUSY;
         else {
                 policy_set_unref(w->policies);
@@ -557,8 +564,10 @@ int worker_start(Worker *w, PolicySet *policies, uint64_t timeout_usec) {
 bool worker_busy(Worker *w) {
         bool b;
 
+        /* Busy until the event loop took the result: an event handled in between must queue
+         * behind that result, not start a job that does not know how the last one ended. */
         pthread_mutex_lock(&w->lock);
-        b = w->running || w->has_job;
+        b = w->running || w->has_job || w->result;
         pthread_mutex_unlock(&w->lock);
         return b;
 }

@@ -55,6 +55,7 @@ void worker_free(Worker *w);
  * driver without sriov_configure) is learned afresh by each job. -EBUSY when a job is running. The
  * worker keeps a reference to policies until the job ends. */
 int worker_start(Worker *w, PolicySet *policies, uint64_t timeout_usec);
+/* A job is queued, running, or its result has not been taken yet. */
 bool worker_busy(Worker *w);
 /* The running job has started writing (notify_fd was written when it did). */
 bool worker_writing(Worker *w);
