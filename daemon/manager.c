@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
@@ -75,7 +76,7 @@ static int on_signal_reload(sd_event_source *s, const struct signalfd_siginfo *s
         Manager *m = userdata;
 
         (void) sd_notify(false, "RELOADING=1");
-        (void) manager_reload(m);
+        (void) manager_reload(m, NULL);
         (void) sd_notify(false, "READY=1");
         manager_update_status(m);
         return 0;
@@ -151,6 +152,8 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_pfs; i++)
                 pf_free(m->pfs[i]);
         free(m->pfs);
+        bus_close(m);
+        pci_names_free(m->names);
         vfio_watch_free(m->vfio);
         sd_device_monitor_unref(m->monitor);
         sd_event_source_disable_unref(m->notify_source);
@@ -168,6 +171,11 @@ int manager_start(Manager *m) {
         log_info("sriovd " PACKAGE_VERSION " starting: %zu policies, %zu rejected",
                  m->policies->n_policies, strv_length(m->policies->rejected));
 
+        /* The bus objects exist before the PFs are added; the name is taken once they are all
+         * there, so a client never sees half a host. */
+        r = bus_open(m);
+        if (r < 0)
+                return r;
         /* The monitor goes first, so that nothing that happens during enumeration is missed. */
         r = manager_udev_start(m);
         if (r < 0)
@@ -176,6 +184,9 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return r;
         r = manager_coldplug(m);
+        if (r < 0)
+                return r;
+        r = bus_request_name(m);
         if (r < 0)
                 return r;
         manager_update_status(m);
@@ -187,7 +198,7 @@ int manager_run(Manager *m) {
 
         if (r < 0)
                 return log_error_errno(r, "The event loop failed: %m");
-        return r;
+        return r; /* the exit code */
 }
 
 static int pf_cmp(const void *a, const void *b) {
@@ -222,6 +233,7 @@ int manager_add_pf(Manager *m, const char *address, Pf **ret) {
                 return r;
         m->pfs[m->n_pfs++] = pf;
         qsort(m->pfs, m->n_pfs, sizeof(Pf *), pf_cmp);
+        bus_pf_added(m, pf);
         *ret = pf;
         return 1;
 }
@@ -233,8 +245,16 @@ void manager_drop_pf(Manager *m, Pf *pf) {
                         m->n_pfs--;
                         break;
                 }
+        bus_pf_removed(m, pf);
         pf_free(pf);
         manager_update_status(m);
+}
+
+void manager_pci_names(Manager *m, uint16_t vendor, uint16_t device, const char **ret_vendor, const char **ret_device) {
+        *ret_vendor = *ret_device = NULL;
+        if (!m->names && pci_names_new(&m->names) < 0)
+                return;
+        pci_names_lookup(m->names, vendor, device, ret_vendor, ret_device);
 }
 
 Pf *manager_find_vf_owner(Manager *m, const char *vf) {
@@ -244,7 +264,7 @@ Pf *manager_find_vf_owner(Manager *m, const char *vf) {
         return NULL;
 }
 
-int manager_reload(Manager *m) {
+int manager_reload(Manager *m, char **ret_errors) {
         _cleanup_(policy_set_unrefp) PolicySet *s = NULL;
         DaemonConfig c;
         size_t n_changed = 0;
@@ -266,11 +286,29 @@ int manager_reload(Manager *m) {
                 /* A reload is all or nothing: a typo in one file must not drop its policy. */
                 log_error("%zu error%s in the policy files; keeping the %zu policies in force",
                           s->diagnostics.n_errors, s->diagnostics.n_errors == 1 ? "" : "s", m->policies->n_policies);
-                return -EINVAL;
+                if (ret_errors) {
+                        _cleanup_free_ char *all = NULL;
+
+                        for (size_t i = 0; i < s->diagnostics.n_items; i++) {
+                                _cleanup_free_ char *line = NULL;
+                                char *t;
+
+                                if (s->diagnostics.items[i].level != DIAGNOSTIC_ERROR ||
+                                    diagnostic_format(&s->diagnostics.items[i], &line) < 0)
+                                        continue;
+                                if (asprintf(&t, "%s%s%s", strempty(all), all ? "\n" : "", line) < 0)
+                                        break;
+                                free(all);
+                                all = t;
+                        }
+                        *ret_errors = TAKE_PTR(all);
+                }
+                return -EBADMSG;
         }
 
         policy_set_unref(m->policies);
         m->policies = TAKE_PTR(s);
+        bus_manager_changed(m, "PolicyFiles");
 
         /* Only PFs whose matching policy changed, by name or by content, are evaluated again. */
         for (size_t i = 0; i < m->n_pfs; i++) {
@@ -318,6 +356,7 @@ void manager_update_status(Manager *m) {
                 free(m->status);
                 m->status = strdup(status);
                 (void) sd_notifyf(false, "STATUS=%s", status);
+                bus_manager_changed(m, "Status");
         }
         if (!m->ready && all_evaluated) {
                 m->ready = true;
@@ -332,5 +371,5 @@ void manager_check_stopped(Manager *m) {
         for (size_t i = 0; i < m->n_pfs; i++)
                 if (worker_busy(m->pfs[i]->worker) && !m->pfs[i]->timed_out)
                         return;
-        (void) sd_event_exit(m->event, 0);
+        (void) sd_event_exit(m->event, m->exit_code);
 }

@@ -5,7 +5,10 @@
 #include <systemd/sd-device.h>
 #include <systemd/sd-event.h>
 
+#include <systemd/sd-bus.h>
+
 #include "pf.h"
+#include "sriovd/pci-info.h"
 #include "sriovd/daemon-config.h"
 #include "sriovd/policy.h"
 
@@ -19,7 +22,9 @@ typedef struct ManagerOptions {
 
 struct Manager {
         sd_event *event;
+        sd_bus *bus;                    /* NULL when the system bus cannot be reached */
         sd_device_monitor *monitor;
+        PciNames *names;                /* loaded on first use: pci.ids is 1.3 MB */
         VfioWatch *vfio;
         PolicySet *policies;
         DaemonConfig config;
@@ -32,6 +37,7 @@ struct Manager {
         sd_event_source *notify_source;
         bool ready;
         bool stopping;
+        int exit_code;                  /* of the event loop, once stopped */
         char *status;                   /* last STATUS= sent */
 };
 
@@ -51,8 +57,12 @@ void manager_drop_pf(Manager *m, Pf *pf);
 /* The PF whose VF this address is, if any. */
 Pf *manager_find_vf_owner(Manager *m, const char *vf);
 
-/* Re-reads sriovd.conf and the policies; a policy set with errors is rejected whole. */
-int manager_reload(Manager *m);
+/* Re-reads sriovd.conf and the policies; a policy set with errors is rejected whole, -EBADMSG, and
+ * ret_errors (optional) gets them, one "file:line: error: ..." per line. */
+int manager_reload(Manager *m, char **ret_errors);
+
+/* Vendor and device names from pci.ids; NULLs when unknown. */
+void manager_pci_names(Manager *m, uint16_t vendor, uint16_t device, const char **ret_vendor, const char **ret_device);
 
 /* Recomputes STATUS=, sends READY=1 once every PF had its first evaluation. */
 void manager_update_status(Manager *m);

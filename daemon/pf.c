@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bus.h"
 #include "log.h"
 #include "manager.h"
 #include "pf.h"
@@ -33,8 +34,14 @@ int pf_new(Manager *m, const char *address, Pf **ret) {
         pf->manager = m;
         memcpy(pf->address, address, PCI_ADDRESS_MAX);
         pf->state = PF_STATE_UNMANAGED;
+        pf->path = bus_pf_path(address);
+        if (!pf->path) {
+                free(pf);
+                return -ENOMEM;
+        }
         r = worker_new(address, m->notify_fd, &pf->worker);
         if (r < 0) {
+                free(pf->path);
                 free(pf);
                 return r;
         }
@@ -45,7 +52,12 @@ int pf_new(Manager *m, const char *address, Pf **ret) {
 Pf *pf_free(Pf *pf) {
         if (!pf)
                 return NULL;
+        bus_pf_finish_applies(pf, true);
+        free(pf->apply_calls);
         worker_free(pf->worker);
+        free(pf->path);
+        free(pf->vendor_name);
+        free(pf->device_name);
         sd_event_source_disable_unref(pf->timeout_source);
         sd_event_source_disable_unref(pf->retry_source);
         free(pf->reason);
@@ -77,6 +89,9 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         set_state(pf, PF_STATE_FAILED, ETIMEDOUT, reason);
         log_internal(LOG_ERR, 0, pf->address, pf->policy, SRIOVD_MESSAGE_FAILED, "%s", strna(reason));
         pf->evaluated = true;
+        bus_pf_changed(pf);
+        /* An Apply waiting on a stuck write gets the timeout as its answer. */
+        bus_pf_finish_applies(pf, true);
         manager_update_status(m);
         return 0;
 }
@@ -90,25 +105,26 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-void pf_request(Pf *pf, PfTrigger trigger) {
+uint64_t pf_request(Pf *pf, PfTrigger trigger) {
         Manager *m = pf->manager;
         int r;
 
         if (m->stopping)
-                return;
+                return pf->n_started;
         if (trigger == PF_TRIGGER_DEVICE && pf->state == PF_STATE_FAILED && !pf->timed_out)
-                return;
+                return pf->n_started;
         if (worker_busy(pf->worker)) {
                 pf->queued = true;
-                return;
+                return pf->n_started + 1;
         }
         pf->queued = false;
         pf->retry_source = sd_event_source_disable_unref(pf->retry_source);
         r = worker_start(pf->worker, m->policies, m->config.apply_timeout_usec);
         if (r < 0) {
                 log_internal(LOG_ERR, r, pf->address, NULL, NULL, "cannot start an evaluation: %m");
-                return;
+                return pf->n_started;
         }
+        pf->n_started++;
         pf->started_usec = 0;
         (void) sd_event_now(m->event, CLOCK_MONOTONIC, &pf->started_usec);
         pf->timed_out = false;
@@ -117,6 +133,7 @@ void pf_request(Pf *pf, PfTrigger trigger) {
                                        m->config.apply_timeout_usec, 0, on_timeout, pf);
         if (r < 0)
                 log_internal(LOG_WARNING, r, pf->address, NULL, NULL, "cannot arm the apply timeout, continuing without: %m");
+        return pf->n_started;
 }
 
 static void schedule_retry(Pf *pf) {
@@ -155,6 +172,13 @@ void pf_process_result(Pf *pf) {
                 old_state = _PF_STATE_MAX; /* report the outcome again: it replaces the timeout */
         }
 
+        /* A job that wrote was applying, even when it ended before its first write was noticed:
+         * publish that, so every change shows the same way. */
+        if (res->n_writes > 0 && pf->state != PF_STATE_APPLYING && !pf->timed_out) {
+                set_state(pf, PF_STATE_APPLYING, 0, NULL);
+                bus_pf_changed(pf);
+        }
+
         if (res->outcome == JOB_GONE || pf->removed) {
                 log_internal(LOG_INFO, 0, pf->address, pf->policy, NULL, "the PF is gone");
                 manager_drop_pf(m, pf);
@@ -164,7 +188,17 @@ void pf_process_result(Pf *pf) {
         if (res->snapshot) {
                 pf_snapshot_free(pf->snapshot);
                 pf->snapshot = TAKE_PTR(res->snapshot);
+                if (!pf->vendor_name && !pf->device_name) {
+                        const char *v, *d;
+
+                        manager_pci_names(m, pf->snapshot->vendor, pf->snapshot->device, &v, &d);
+                        pf->vendor_name = v ? strdup(v) : NULL;
+                        pf->device_name = d ? strdup(d) : NULL;
+                }
         }
+        pf->has_capability = res->capability_error >= 0;
+        if (pf->has_capability)
+                pf->capability = res->capability;
         plan_free(pf->plan);
         pf->plan = TAKE_PTR(res->plan);
         free(pf->policy);
@@ -239,6 +273,8 @@ void pf_process_result(Pf *pf) {
                 pf->retry_usec = 0;
 
         pf->evaluated = true;
+        bus_pf_changed(pf);
+        bus_pf_finish_applies(pf, false);
         /* What queued up during a failed job is mostly its own echo; the retry decides instead. */
         if (pf->queued && res->outcome != JOB_CANCELLED && res->outcome != JOB_FAILED)
                 pf_request(pf, PF_TRIGGER_EXPLICIT);
@@ -251,7 +287,24 @@ void pf_process_progress(Pf *pf) {
         if (pf->state == PF_STATE_APPLYING || pf->timed_out || !worker_busy(pf->worker) || !worker_writing(pf->worker))
                 return;
         set_state(pf, PF_STATE_APPLYING, 0, NULL);
+        bus_pf_changed(pf);
         manager_update_status(pf->manager);
+}
+
+char *pf_locked_by(const Pf *pf) {
+        const PfSnapshot *s = pf->snapshot;
+        char *r;
+
+        if (!s)
+                return NULL;
+        if (s->n_holders > 0) {
+                if (asprintf(&r, "%s (pid %d)", strna(s->holders[0].comm), (int) s->holders[0].pid) < 0)
+                        return NULL;
+                return r;
+        }
+        if (streq_ptr(s->driver, VFIO_PCI_DRIVER))
+                return strdup(VFIO_PCI_DRIVER);
+        return NULL;
 }
 
 void pf_remove(Pf *pf) {

@@ -10,6 +10,7 @@
 #include "worker.h"
 
 typedef struct Manager Manager;
+typedef struct ApplyCall ApplyCall;
 
 typedef enum PfState {
         PF_STATE_UNMANAGED,     /* no policy matches */
@@ -34,6 +35,16 @@ typedef struct Pf {
         char *policy;
         uint64_t policy_fingerprint;
         char **shadowed;
+        SriovCapability capability;
+        bool has_capability;
+        char *vendor_name;      /* from pci.ids, NULL when unknown */
+        char *device_name;
+        char *path;             /* D-Bus object path */
+        uint64_t public_hash;   /* of what the bus shows, to emit PropertiesChanged on change only */
+
+        uint64_t n_started;     /* jobs started so far; Apply calls wait for a given one */
+        ApplyCall **apply_calls;
+        size_t n_apply_calls;
 
         bool queued;            /* evaluate again when the running job ends */
         bool removed;           /* gone from sysfs; dropped when its job ends */
@@ -55,8 +66,9 @@ typedef enum PfTrigger {
         PF_TRIGGER_EXPLICIT,    /* start, a new PF, a reload, a retry, an operator */
 } PfTrigger;
 
-/* Schedules an evaluation: snapshot, plan, and whatever the plan says, on the worker. */
-void pf_request(Pf *pf, PfTrigger trigger);
+/* Schedules an evaluation: snapshot, plan, and whatever the plan says, on the worker. Returns the
+ * number of the job that will do it. */
+uint64_t pf_request(Pf *pf, PfTrigger trigger);
 /* The worker of this PF has a result. */
 void pf_process_result(Pf *pf);
 /* The PF is gone from sysfs. */
@@ -70,3 +82,5 @@ bool pf_owns_vf_address(const Pf *pf, const char *vf);
 bool pf_uses_vfio_node(const Pf *pf, int group, const char *cdev);
 
 const char *pf_state_to_string(PfState s);
+/* "vfio-pci" when vfio-pci owns the PF, "qemu-system-x86 (pid 4242)" when a process holds it, or NULL. */
+char *pf_locked_by(const Pf *pf);

@@ -89,5 +89,5 @@ int main(int argc, char **argv) {
         if (r < 0)
                 return 1;
         r = manager_run(m);
-        return r < 0 ? 1 : 0;
+        return r < 0 ? 1 : r;
 }

@@ -151,6 +151,7 @@ static int evaluate(Job *j) {
 
         pf_snapshot_free(res->snapshot);
         res->snapshot = TAKE_PTR(snapshot);
+        res->capability_error = pci_read_sriov_capability(j->worker->address, &res->capability);
         free(res->policy);
         res->policy = NULL;
         res->shadowed = strv_free(res->shadowed);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sriovd/pci-info.h"
 #include "sriovd/plan.h"
 #include "sriovd/policy.h"
 #include "sriovd/sysfs.h"
@@ -32,6 +33,8 @@ typedef struct JobResult {
         char *policy;           /* path of the matching policy */
         uint64_t policy_fingerprint;
         char **shadowed;
+        SriovCapability capability;     /* from config space */
+        int capability_error;           /* < 0 when it could not be read */
         unsigned n_writes;
         uint64_t duration_usec;
 } JobResult;

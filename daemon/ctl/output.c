@@ -43,3 +43,87 @@ json_object *ctl_json_strv(char * const *l) {
                 json_object_array_add(a, json_object_new_string(*i));
         return a;
 }
+
+static bool use_utf8(void) {
+        return ctl_use_color();
+}
+
+const char *ctl_glyph_branch(void) {
+        return use_utf8() ? "├─ " : "|- ";
+}
+
+const char *ctl_glyph_last(void) {
+        return use_utf8() ? "└─ " : "`- ";
+}
+
+const char *ctl_glyph_pipe(void) {
+        return use_utf8() ? "│  " : "|  ";
+}
+
+const char *ctl_glyph_dot(void) {
+        return use_utf8() ? "●" : "*";
+}
+
+const char *ctl_state_color(const char *state) {
+        if (streq_ptr(state, "applied"))
+                return ctl_color(ANSI_GREEN);
+        if (streq_ptr(state, "pending") || streq_ptr(state, "applying"))
+                return ctl_color(ANSI_YELLOW);
+        if (streq_ptr(state, "refused") || streq_ptr(state, "failed"))
+                return ctl_color(ANSI_RED);
+        return ctl_color(ANSI_GREY);
+}
+
+int table_new(Table *t, const char * const *header, size_t n_columns) {
+        *t = (Table) { .n_columns = n_columns };
+        for (size_t i = 0; i < n_columns; i++) {
+                int r = table_add(t, header[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int table_add(Table *t, const char *cell) {
+        char **c = reallocarray(t->cells, t->n_cells + 1, sizeof(char *));
+
+        if (!c)
+                return -ENOMEM;
+        t->cells = c;
+        c[t->n_cells] = strdup(strempty(cell));
+        if (!c[t->n_cells])
+                return -ENOMEM;
+        t->n_cells++;
+        return 0;
+}
+
+void table_print(const Table *t, bool header) {
+        size_t widths[16] = {};
+
+        for (size_t i = 0; i < t->n_cells; i++)
+                if (strlen(t->cells[i]) > widths[i % t->n_columns])
+                        widths[i % t->n_columns] = strlen(t->cells[i]);
+        for (size_t i = header ? 0 : t->n_columns; i < t->n_cells; i++) {
+                size_t col = i % t->n_columns;
+                bool last = col == t->n_columns - 1;
+
+                if (i < t->n_columns && col == 0)
+                        fputs(ctl_color(ANSI_BOLD), stdout);
+                if (last)
+                        fputs(t->cells[i], stdout);
+                else
+                        printf("%-*s  ", (int) widths[col], t->cells[i]);
+                if (last) {
+                        if (i < t->n_columns)
+                                fputs(ctl_color(ANSI_RESET), stdout);
+                        putchar('\n');
+                }
+        }
+}
+
+void table_clear(Table *t) {
+        for (size_t i = 0; i < t->n_cells; i++)
+                free(t->cells[i]);
+        free(t->cells);
+        *t = (Table) {};
+}

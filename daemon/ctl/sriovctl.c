@@ -20,8 +20,13 @@ typedef struct Verb {
 } Verb;
 
 static const Verb verbs[] = {
-        { "check", verb_check, "[FILE...]", "Validate the policy files; exit 1 on errors" },
-        { "plan",  verb_plan,  "[PF...]",   "Show what sriovd would do for each PF, computed from sysfs" },
+        { "status",  verb_status,  "[PF]",      "Show every PF, or one PF and its VFs" },
+        { "explain", verb_explain, "PF",        "Show which policy applies to a PF, why, and what is planned" },
+        { "apply",   verb_apply,   "[PF]",      "Apply the policies now, to one PF or all, and wait for the outcome" },
+        { "reload",  verb_reload,  "",          "Reload the policy files (rejected whole if any has errors)" },
+        { "monitor", verb_monitor, "",          "Print changes as they happen" },
+        { "check",   verb_check,   "[FILE...]", "Validate the policy files; exit 1 on errors (no daemon needed)" },
+        { "plan",    verb_plan,    "[PF...]",   "Show what sriovd would do, computed from sysfs (no daemon needed)" },
 };
 
 static void help(void) {
@@ -31,7 +36,7 @@ static void help(void) {
                "\n"
                "Commands:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                printf("  %-6s %-10s %s\n", verbs[i].name, verbs[i].args, verbs[i].help);
+                printf("  %-8s %-10s %s\n", verbs[i].name, verbs[i].args, verbs[i].help);
         printf("\n"
                "Options:\n"
                "  -h --help              Show this help\n"

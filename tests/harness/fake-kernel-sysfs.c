@@ -236,6 +236,60 @@ static GPtrArray *device_attribute_names(Device *d) {
         return names;
 }
 
+/* 4 KiB of config space, enough for libpci to find the SR-IOV capability: a type 0 header, a PCI
+ * Express capability (without it extended capabilities are not scanned) and, on a PF, the SR-IOV
+ * extended capability at 0x100 with the counts of the hardware description. */
+static void config_space(const Device *d, uint8_t c[static 4096]) {
+        memset(c, 0, 4096);
+        c[0x00] = (uint8_t) d->vendor;
+        c[0x01] = (uint8_t) (d->vendor >> 8);
+        c[0x02] = (uint8_t) d->device;
+        c[0x03] = (uint8_t) (d->device >> 8);
+        c[0x06] = 0x10;                                 /* status: capabilities list */
+        c[0x09] = (uint8_t) d->class;
+        c[0x0a] = (uint8_t) (d->class >> 8);
+        c[0x0b] = (uint8_t) (d->class >> 16);
+        c[0x34] = 0x40;                                 /* first capability */
+        c[0x40] = 0x10;                                 /* PCI Express, last in the list */
+        c[0x42] = 0x02;                                 /* version 2, endpoint */
+        if (d->kind != DEVICE_PF || !d->hw || d->hw->totalvfs == 0)
+                return;
+        c[0x100] = 0x10;                                /* SR-IOV, version 1, last extended cap */
+        c[0x102] = 0x01;
+        c[0x10c] = (uint8_t) d->hw->totalvfs;           /* InitialVFs */
+        c[0x10d] = (uint8_t) (d->hw->totalvfs >> 8);
+        c[0x10e] = (uint8_t) d->hw->totalvfs;           /* TotalVFs */
+        c[0x10f] = (uint8_t) (d->hw->totalvfs >> 8);
+        c[0x110] = (uint8_t) d->numvfs;                 /* NumVFs */
+        c[0x111] = (uint8_t) (d->numvfs >> 8);
+        c[0x114] = (uint8_t) d->hw->offset;
+        c[0x115] = (uint8_t) (d->hw->offset >> 8);
+        c[0x116] = (uint8_t) d->hw->stride;
+        c[0x117] = (uint8_t) (d->hw->stride >> 8);
+        c[0x11a] = (uint8_t) d->hw->vf_device;
+        c[0x11b] = (uint8_t) (d->hw->vf_device >> 8);
+}
+
+static int sysfs_write_binary(FakeKernel *k, const char *relative, const void *data, size_t size) {
+        g_autofree char *path = kernel_path(k, relative);
+        g_autofree char *tmp = g_strdup_printf("%s/.tmp/%u", k->root, k->tmp_counter++);
+        int fd, r;
+        ssize_t n;
+
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        n = write(fd, data, size);
+        r = n < 0 ? -errno : (size_t) n != size ? -EIO : 0;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
+}
+
 void device_render(FakeKernel *k, Device *d) {
         g_autoptr(GPtrArray) names = device_attribute_names(d);
         for (guint i = 0; i < names->len; i++) {
@@ -246,6 +300,13 @@ void device_render(FakeKernel *k, Device *d) {
                 if (r < 0)
                         g_warning("fake-kernel: cannot render %s: %s", rel, g_strerror(-r));
         }
+
+        uint8_t config[4096];
+        g_autofree char *config_path = g_strdup_printf("%s/config", d->syspath);
+        config_space(d, config);
+        int r = sysfs_write_binary(k, config_path, config, sizeof(config));
+        if (r < 0)
+                g_warning("fake-kernel: cannot render %s: %s", config_path, g_strerror(-r));
 
         g_autofree char *driver_link = g_strdup_printf("%s/driver", d->syspath);
         if (d->driver) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "sriovd/ownership.h"
+#include "sriovd/pci-info.h"
 #include "sriovd/sysfs.h"
 
 static json_object *strv_json(char * const *l) {
@@ -57,6 +58,23 @@ static json_object *pf_json(const PfSnapshot *s) {
         json_object_object_add(o, "unmanaged_autoprobe", json_object_new_int(s->unmanaged_autoprobe));
         json_object_object_add(o, "vf_total_msix", json_object_new_int((int) s->vf_total_msix));
         json_object_object_add(o, "holders", holders_json(s->holders, s->n_holders));
+        {
+                SriovCapability c;
+                int r = pci_read_sriov_capability(s->address, &c);
+                json_object *cap = json_object_new_object();
+
+                if (r < 0)
+                        json_object_object_add(cap, "error", json_object_new_string(errno_name(r)));
+                else {
+                        json_object_object_add(cap, "total_vfs", json_object_new_int(c.total_vfs));
+                        json_object_object_add(cap, "initial_vfs", json_object_new_int(c.initial_vfs));
+                        json_object_object_add(cap, "num_vfs", json_object_new_int(c.num_vfs));
+                        json_object_object_add(cap, "offset", json_object_new_int(c.offset));
+                        json_object_object_add(cap, "stride", json_object_new_int(c.stride));
+                        json_object_object_add(cap, "vf_device", json_object_new_int(c.vf_device));
+                }
+                json_object_object_add(o, "capability", cap);
+        }
         for (size_t i = 0; i < s->n_vfs; i++) {
                 const VfSnapshot *v = &s->vfs[i];
                 json_object *x = json_object_new_object();
@@ -105,6 +123,12 @@ int main(int argc, char **argv) {
                         json_object_object_add(errors, addresses[i], json_object_new_string(errno_name(r)));
                 else
                         n_ok++;
+        }
+        /* libpci on a device that is not there: an error, not an exit() */
+        {
+                SriovCapability c;
+                r = pci_read_sriov_capability("0000:99:1f.7", &c);
+                json_object_object_add(root, "missing_capability", json_object_new_string(errno_name(r) ?: "ok"));
         }
         r = ownership_scan(snapshots, n_ok, NULL);
         if (r < 0)

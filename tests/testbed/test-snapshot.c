@@ -128,6 +128,17 @@ static void test_pf_attributes(void **state) {
         assert_int_equal(json_object_array_length(get(nvme, "vfs")), 0);
         assert_int_equal(json_object_array_length(get(nvme, "netdevs")), 0);
         assert_string_equal(get_str(nvme, "id_path"), "pci-0000:5e:00.0-nvme");
+
+        /* the SR-IOV capability in config space, as the hardware states it, read through libpci */
+        json_object *cap = get(nic, "capability");
+        assert_int_equal(get_int(cap, "total_vfs"), 8);
+        assert_int_equal(get_int(cap, "num_vfs"), 3);
+        assert_int_equal(get_int(cap, "offset"), 8);
+        assert_int_equal(get_int(cap, "stride"), 1);
+        assert_int_equal(get_int(cap, "vf_device"), 0x1889);
+        assert_int_equal(get_int(get(nvme, "capability"), "total_vfs"), 4);
+        /* a libpci failure is an errno, not the end of the process */
+        assert_string_equal(get_str(j, "missing_capability"), "ENODEV");
         json_object_put(j);
 }
 
