@@ -1,0 +1,272 @@
+#!/bin/bash
+# The VM scenarios: sriovd on Debian's real kernel, with udevd and a system bus, as on a host. Runs in
+# the guest, in a chroot of the host root. Prints "@@ PASS name" or "@@ FAIL name: why", and asks the
+# host for hot-plug with "@@ REQUEST qmp ...". The kernel decides: every check reads the real sysfs.
+set -u
+source=$1
+build=$2
+sriovd=$build/daemon/sriovd
+sriovctl=$build/daemon/sriovctl
+vfio_hold=$build/tests/vm/vfio-hold
+work=/tmp/sriovd-vm
+policies=$work/policies
+log=$work/sriovd.log
+export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/sriovd-vm-bus
+mkdir -p "$policies"
+# The console, for requests to the host while a scenario's own output goes to a file.
+exec 5>&1
+request() { echo "@@ REQUEST qmp $*" >&5; }
+
+PF1=0000:01:00.0 PF2=0000:02:00.0 PF3=0000:03:00.0 PF4=0000:04:00.0 PF5=0000:05:00.0
+dev() { echo "/sys/bus/pci/devices/$1"; }
+attr() { cat "$(dev "$1")/$2" 2>/dev/null; }
+driver() { local l; l=$(readlink "$(dev "$1")/driver" 2>/dev/null) && basename "$l" || echo none; }
+vfs() { local l; for l in "$(dev "$1")"/virtfn*; do [ -e "$l" ] && basename "$(readlink "$l")"; done; }
+group() { basename "$(readlink "$(dev "$1")/iommu_group")"; }
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+policy() { printf '%b' "$2" >"$policies/$1"; }
+
+# wait_for SECONDS COMMAND...: polls until COMMAND succeeds.
+wait_for() {
+        local deadline=$(($(date +%s) + $1))
+        shift
+        until "$@" >/dev/null 2>&1; do
+                [ "$(date +%s)" -ge "$deadline" ] && return 1
+                sleep 0.2
+        done
+}
+status() { "$sriovctl" status --json=short | /usr/bin/python3 "$source/tests/vm/jq.py" "$1"; }
+is() { [ "$("${@:2}")" = "$1" ]; }
+# The writes sriovd made since log line $1 (at debug level it names each one before making it).
+writes_since() { tail -n +"$(($1 + 1))" "$log" | grep -E ": (set|clear|probe|unbind) " || true; }
+log_lines() { wc -l <"$log"; }
+die() { echo "$*"; exit 1; }
+
+scenario() {
+        local name=$1 out=$work/scenario.out
+        shift
+        echo "== $name (t=$(uptime_s)s)"
+        if ( set -e; "$@" ) >"$out" 2>&1; then
+                echo "@@ PASS $name"
+        else
+                echo "@@ FAIL $name: $(tail -n 1 "$out")"
+                sed 's/^/   | /' "$out"
+                echo "   sriovd's log, last lines:"
+                tail -n 25 "$log" | sed 's/^/   | /'
+        fi
+}
+
+readies_above() { [ "$(grep -c "ready:" "$log")" -gt "$1" ]; }
+# sriovd runs under a shell that records its exit status, so any scenario can stop it and check.
+start_sriovd() {
+        rm -f $work/sriovd.exit
+        local ready
+        ready=$(grep -c "ready:" "$log" 2>/dev/null)
+        ready=${ready:-0}
+        (
+                "$sriovd" --config-path="$policies" --config=/dev/null --log-level=debug 2>>"$log" &
+                echo $! >$work/sriovd.pid
+                wait $!
+                echo $? >$work/sriovd.exit
+        ) &
+        wait_for 60 readies_above "$ready" || die "sriovd did not get ready: $(tail -n 5 "$log")"
+}
+stop_sriovd() {
+        kill -TERM "$(cat $work/sriovd.pid)"
+        wait_for 30 test -e $work/sriovd.exit || die "sriovd did not stop"
+        cat $work/sriovd.exit
+}
+
+# ---- the host: udevd, a system bus, sriovd ----
+echo "== setting up (t=$(uptime_s)s)"
+/lib/systemd/systemd-udevd --daemon || echo "@@ FAIL setup: udevd does not start"
+sed -e "s|@SOCKET@|/run/sriovd-vm-bus|g" -e "s|@POLICY@|$source/units/org.sriovd1.conf|g" \
+        "$source/tests/dbus/system-bus.conf.in" >$work/bus.conf
+dbus-daemon --config-file=$work/bus.conf --fork || echo "@@ FAIL setup: dbus-daemon does not start"
+
+# PF4 is a user space driver's: vfio-pci owns it and has enabled two VFs (enable_sriov=1).
+echo "$PF4" >/sys/bus/pci/drivers/nvme/unbind
+echo vfio-pci >"$(dev $PF4)/driver_override"
+echo "$PF4" >/sys/bus/pci/drivers_probe
+echo 2 >"$(dev $PF4)/sriov_numvfs"
+[ "$(driver $PF4)" = vfio-pci ] && [ "$(attr $PF4 sriov_numvfs)" = 2 ] || echo "@@ FAIL setup: PF4 is not on vfio-pci with 2 VFs"
+
+policy 10-pf1.conf "[Match]\nPCIAddress=$PF1\n[PhysicalFunction]\nNumVFs=2\nDriversAutoprobe=no\n"
+policy 20-pf2.conf "[Match]\nPCIAddress=$PF2\n[PhysicalFunction]\nNumVFs=2\nDriversAutoprobe=no\nVFDriver=vfio-pci\n"
+policy 30-pf3.conf "[Match]\nPCIAddress=$PF3\n[PhysicalFunction]\nNumVFs=2\nDriversAutoprobe=no\nUnmanaged=no\n"
+policy 40-pf4.conf "[Match]\nPCIAddress=$PF4\n[PhysicalFunction]\nNumVFs=4\n"
+policy 50-pf5.conf "[Match]\nPCIAddress=$PF5\n[PhysicalFunction]\nNumVFs=2\nDriversAutoprobe=no\n"
+start_sriovd
+echo "sriovd ready at t=$(uptime_s)s"
+
+# ---- the scenarios ----
+
+coldplug() {
+        for pf in $PF1 $PF5; do
+                [ "$(attr $pf sriov_numvfs)" = 2 ] || die "$pf has $(attr $pf sriov_numvfs) VFs"
+                [ "$(attr $pf sriov_drivers_autoprobe)" = 0 ] || die "$pf autoprobe is $(attr $pf sriov_drivers_autoprobe)"
+                for vf in $(vfs $pf); do
+                        [ "$(driver "$vf")" = none ] || die "VF $vf was probed by $(driver "$vf")"
+                done
+        done
+        status "pf('$PF1')['state'] == 'applied' and pf('$PF1')['num_vfs'] == 2 and not pf('$PF1')['drivers_autoprobe']"
+        status "len(j['pfs']) == 5"
+}
+
+vfio_vfs() {
+        [ "$(attr $PF2 sriov_numvfs)" = 2 ] || die "PF2 has $(attr $PF2 sriov_numvfs) VFs"
+        for vf in $(vfs $PF2); do
+                [ "$(driver "$vf")" = vfio-pci ] || die "VF $vf is on $(driver "$vf")"
+                [ -e "/dev/vfio/$(group "$vf")" ] || die "no /dev/vfio/$(group "$vf") for $vf"
+        done
+        status "all(v['driver'] == 'vfio-pci' and v['iommu_group'] is not None for v in pf('$PF2')['vfs'])"
+}
+
+count_through_zero() {
+        local mark
+        mark=$(log_lines)
+        policy 10-pf1.conf "[Match]\nPCIAddress=$PF1\n[PhysicalFunction]\nNumVFs=3\nDriversAutoprobe=no\n"
+        "$sriovctl" reload
+        wait_for 30 is 3 attr $PF1 sriov_numvfs || die "PF1 has $(attr $PF1 sriov_numvfs) VFs, not 3"
+        writes_since "$mark" | grep "sriov_numvfs" >$work/numvfs
+        cat $work/numvfs
+        [ "$(grep -c "set $PF1 sriov_numvfs" $work/numvfs)" = 2 ] || die "not two sriov_numvfs writes"
+        head -n 1 $work/numvfs | grep -q "sriov_numvfs=0" || die "the first write was not 0"
+        tail -n 1 $work/numvfs | grep -q "sriov_numvfs=3" || die "the last write was not 3"
+        wait_for 10 status "pf('$PF1')['num_vfs'] == 3 and pf('$PF1')['state'] == 'applied'"
+}
+
+unmanaged() {
+        # nvme leaves the PF, and its VFs stay, as the kernel does
+        echo "$PF3" >/sys/bus/pci/drivers/nvme/unbind
+        [ "$(driver $PF3)" = none ] || die "PF3 still on $(driver $PF3)"
+        policy 30-pf3.conf "[Match]\nPCIAddress=$PF3\n[PhysicalFunction]\nNumVFs=3\nDriversAutoprobe=no\nUnmanaged=no\n"
+        "$sriovctl" reload
+        wait_for 20 status "pf('$PF3')['state'] == 'refused'" || die "PF3 not refused"
+        status "'Unmanaged=no' in pf('$PF3')['reason'] and pf('$PF3')['num_vfs'] == 2"
+        [ "$(attr $PF3 sriov_numvfs)" = 2 ] || die "PF3 was resized to $(attr $PF3 sriov_numvfs)"
+
+        policy 30-pf3.conf "[Match]\nPCIAddress=$PF3\n[PhysicalFunction]\nNumVFs=3\nDriversAutoprobe=no\nUnmanaged=pf-stub\n"
+        "$sriovctl" reload
+        wait_for 30 is 3 attr $PF3 sriov_numvfs || die "PF3 has $(attr $PF3 sriov_numvfs) VFs, not 3"
+        [ "$(driver $PF3)" = pci-pf-stub ] || die "PF3 is on $(driver $PF3)"
+        wait_for 10 status "pf('$PF3')['state'] == 'applied' and pf('$PF3')['driver'] == 'pci-pf-stub'"
+}
+
+vfio_pf_locked() {
+        [ "$(driver $PF4)" = vfio-pci ] || die "PF4 is on $(driver $PF4)"
+        [ "$(attr $PF4 sriov_numvfs)" = 2 ] || die "PF4 has $(attr $PF4 sriov_numvfs) VFs"
+        status "pf('$PF4')['state'] == 'pending' and pf('$PF4')['locked_by'] == 'vfio-pci' and pf('$PF4')['desired_num_vfs'] == 4"
+        if grep -E ": (set|clear|probe|unbind) " "$log" | grep -q "0000:04:"; then
+                grep -E ": (set|clear|probe|unbind) " "$log" | grep "0000:04:"
+                die "sriovd wrote to PF4 or its VFs"
+        fi
+}
+
+held_vf() {
+        local vf0 holder mark
+        vf0=$(vfs $PF2 | head -n 1)
+        # a VM takes VF 0, as qemu does: group, container, IOMMU, device fd
+        "$vfio_hold" "$vf0" >$work/holder.out 2>&1 &
+        holder=$!
+        # a failed check must not leave the VF held: everything after it would wait on the kernel
+        held=$holder
+        trap 'kill "${held:-}" 2>/dev/null || true' EXIT
+        wait_for 10 grep -q holding $work/holder.out || die "cannot hold $vf0: $(cat $work/holder.out)"
+        policy 20-pf2.conf "[Match]\nPCIAddress=$PF2\n[PhysicalFunction]\nNumVFs=3\nDriversAutoprobe=no\nVFDriver=vfio-pci\n"
+        "$sriovctl" reload
+        wait_for 20 status "pf('$PF2')['state'] == 'pending'" || die "PF2 not pending"
+        status "'held open by qemu-system-x86 (pid $holder)' in pf('$PF2')['reason']"
+        status "pf('$PF2')['vfs'][0]['holder']['pid'] == $holder"
+        sleep 1
+        [ "$(attr $PF2 sriov_numvfs)" = 2 ] || die "PF2 was resized while a VF was held"
+
+        # the VM exits: the resize happens by itself
+        mark=$(log_lines)
+        kill $holder
+        wait $holder 2>/dev/null
+        wait_for 30 is 3 attr $PF2 sriov_numvfs || die "PF2 has $(attr $PF2 sriov_numvfs) VFs after the release"
+        for vf in $(vfs $PF2); do
+                wait_for 10 is vfio-pci driver "$vf" || die "VF $vf is on $(driver "$vf")"
+        done
+        # and sriovd had not written sriov_numvfs before that
+        if head -n "$mark" "$log" | grep -E ": set $PF2 sriov_numvfs=3"; then
+                die "sriov_numvfs was written while the VF was held"
+        fi
+        wait_for 10 status "pf('$PF2')['state'] == 'applied' and pf('$PF2')['num_vfs'] == 3"
+}
+
+direct_write_blocks() {
+        local vf0 holder writer state
+        vf0=$(vfs $PF2 | head -n 1)
+        "$vfio_hold" "$vf0" >$work/holder.out 2>&1 &
+        holder=$!
+        held=$holder
+        trap 'kill "${held:-}" 2>/dev/null || true' EXIT
+        wait_for 10 grep -q holding $work/holder.out || die "cannot hold $vf0: $(cat $work/holder.out)"
+        # what sriovd never does: write sriov_numvfs while a VF is held open
+        (echo 0 >"$(dev $PF2)/sriov_numvfs") &
+        writer=$!
+        sleep 3
+        # vfio waits for the device in an interruptible sleep: S, or D, but still in the write
+        state=$(awk '/^State:/ { print $2 }' /proc/$writer/status 2>/dev/null)
+        echo "the writer after 3s: state ${state:-exited}, in $(cat /proc/$writer/wchan 2>/dev/null)"
+        [ -n "$state" ] || die "the write returned at once: it did not block"
+        kill $holder
+        wait $holder 2>/dev/null
+        wait $writer
+        echo "the write returned once the holder let go"
+        # sriovd puts back what its policy says
+        wait_for 30 is 3 attr $PF2 sriov_numvfs || die "PF2 has $(attr $PF2 sriov_numvfs) VFs, not 3 again"
+        for vf in $(vfs $PF2); do
+                wait_for 10 is vfio-pci driver "$vf" || die "VF $vf is on $(driver "$vf")"
+        done
+}
+
+hotplug() {
+        request 'device_del {"id": "nvme5"}'
+        wait_for 30 test ! -e "$(dev $PF5)" || die "PF5 is still there"
+        wait_for 20 status "len(j['pfs']) == 4 and all(p['address'] != '$PF5' for p in j['pfs'])" || die "sriovd still shows PF5"
+        request 'device_add {"driver": "nvme", "id": "nvme5", "serial": "sriovd5", "bus": "rp5", "subsys": "subsys5", "sriov_max_vfs": 4, "sriov_vq_flexible": 8, "sriov_vi_flexible": 4, "max_ioqpairs": 12, "msix_qsize": 16}'
+        wait_for 30 test -e "$(dev $PF5)" || die "PF5 did not come back"
+        wait_for 30 is 2 attr $PF5 sriov_numvfs || die "PF5 has $(attr $PF5 sriov_numvfs) VFs"
+        wait_for 20 status "len(j['pfs']) == 5 and pf('$PF5')['state'] == 'applied' and pf('$PF5')['num_vfs'] == 2"
+}
+
+snapshot() {
+        local pf vf
+        for pf in $PF1 $PF2 $PF3 $PF4 $PF5; do
+                echo "$pf $(driver $pf) $(attr $pf sriov_numvfs) $(attr $pf sriov_drivers_autoprobe)"
+                for vf in $(vfs $pf); do echo "  $vf $(driver "$vf")"; done
+        done
+}
+
+restart_writes_nothing() {
+        local code mark
+        snapshot >$work/before
+        code=$(stop_sriovd)
+        [ "$code" = 0 ] || die "sriovd exited $code on SIGTERM"
+        mark=$(log_lines)
+        start_sriovd
+        sleep 2
+        if [ -n "$(writes_since "$mark")" ]; then
+                writes_since "$mark"
+                die "the restart wrote to sysfs"
+        fi
+        snapshot >$work/after
+        diff $work/before $work/after || die "the hardware changed across the restart"
+        status "len(j['pfs']) == 5"
+}
+
+scenario "coldplug applies NumVFs and DriversAutoprobe=no" coldplug
+scenario "VFDriver=vfio-pci binds the VFs to vfio-pci and /dev/vfio/N exists" vfio_vfs
+scenario "a changed count goes through 0" count_through_zero
+scenario "a PF without a driver: refused with Unmanaged=no, bound to pci-pf-stub with Unmanaged=pf-stub" unmanaged
+scenario "a PF owned by vfio-pci (enable_sriov=1) is locked and never written" vfio_pf_locked
+scenario "a VF held open blocks a resize, reported with its PID; the resize completes after the holder exits" held_vf
+scenario "a direct sriov_numvfs write while a VF is held open blocks in the kernel" direct_write_blocks
+scenario "hot-unplug (device_del) and hot-plug (device_add) of a PF" hotplug
+scenario "restarting sriovd writes nothing" restart_writes_nothing
+
+stop_sriovd >/dev/null
+echo "@@ DONE t=$(uptime_s)s"
