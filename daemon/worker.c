@@ -337,6 +337,10 @@ static int execute(Job *j, const Action *a, char * const *vfs_before) {
         r = action_sysfs_write(a, &path, &value);
         if (r < 0)
                 return finish(j, JOB_FAILED, r, "cannot %s: %s", what, strerror(-r));
+        /* Whatever a plan was built from, it only ever writes PCI attributes sriovd owns. */
+        r = sysfs_check_path(path);
+        if (r < 0)
+                return finish(j, JOB_FAILED, r, "refusing to %s: %s is not a PCI attribute sriovd writes", what, path);
 
         set_current(j->worker, what);
         if (j->result->n_writes == 0) {

@@ -2,7 +2,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <libgen.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sriovd/policy.h"
 
@@ -123,12 +125,27 @@ bool policy_configures_vfs(const Policy *p) {
         return false;
 }
 
-static int read_file(const char *path, char **ret, size_t *ret_size) {
+/* A policy decides what happens to PCI devices: only root (or whoever loads it) may be able to change
+ * it. Returns NULL when the file may be trusted, else why not. */
+static const char *untrusted(const struct stat *st, const struct stat *dir) {
+        if (st->st_uid != 0 && st->st_uid != geteuid())
+                return "it belongs to another user than root; policy files must be root's (chown root)";
+        if (st->st_mode & S_IWOTH)
+                return "everyone may write to it; refusing it (chmod o-w)";
+        if ((st->st_mode & S_IWGRP) && st->st_gid != 0)
+                return "a group other than root may write to it; refusing it (chmod g-w)";
+        if (dir && (dir->st_mode & S_IWOTH) && !(dir->st_mode & S_ISVTX))
+                return "its directory is writable by everyone, so anyone could replace it; refusing it (chmod o-w on the directory)";
+        return NULL;
+}
+
+static int read_file(const char *path, char **ret, size_t *ret_size, const char **ret_refusal) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        _cleanup_free_ char *buf = NULL;
-        struct stat st;
+        _cleanup_free_ char *buf = NULL, *dir = NULL;
+        struct stat st, dst;
         size_t n = 0;
 
+        *ret_refusal = NULL;
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)
@@ -137,6 +154,12 @@ static int read_file(const char *path, char **ret, size_t *ret_size) {
                 return -EBADFD;
         if (st.st_size > POLICY_FILE_SIZE_MAX)
                 return -EFBIG;
+        dir = strdup(path);
+        if (!dir)
+                return -ENOMEM;
+        *ret_refusal = untrusted(&st, stat(dirname(dir), &dst) >= 0 ? &dst : NULL);
+        if (*ret_refusal)
+                return -EPERM;
         buf = malloc((size_t) st.st_size + 1);
         if (!buf)
                 return -ENOMEM;
@@ -169,23 +192,6 @@ static uint64_t fingerprint_add(uint64_t h, const void *data, size_t size) {
         return h;
 }
 
-static int parse_file(Policy *p, const char *path, Diagnostics *d) {
-        _cleanup_free_ char *text = NULL;
-        size_t size = 0;
-        int r;
-
-        p->fingerprint = fingerprint_add(p->fingerprint, path, strlen(path) + 1);
-        r = read_file(path, &text, &size);
-        if (r < 0) {
-                if (diagnostics_add(d, DIAGNOSTIC_ERROR, path, 0, "cannot read the file: %s",
-                                    r == -EBADFD ? "not a regular file" : strerror(-r)) < 0)
-                        return -ENOMEM;
-                return 1;
-        }
-        p->fingerprint = fingerprint_add(p->fingerprint, text, size + 1);
-        return policy_parse_text(p, path, text, size, d);
-}
-
 /* Checks that need the whole policy, main file and drop-ins together. */
 static int policy_verify(const Policy *p, Diagnostics *d) {
         const PolicyMatch *m = &p->match;
@@ -215,25 +221,35 @@ static int policy_verify(const Policy *p, Diagnostics *d) {
         return n_errors;
 }
 
-int policy_load(const ConfFile *f, Policy **ret, Diagnostics *d) {
+int policy_build(const char *name, const PolicySource *sources, size_t n_sources, Policy **ret, Diagnostics *d) {
         _cleanup_(policy_freep) Policy *p = NULL;
         int r, n_errors = 0;
 
-        r = policy_new(f->name, &p);
+        if (n_sources == 0)
+                return -EINVAL;
+        r = policy_new(name, &p);
         if (r < 0)
                 return r;
         p->fingerprint = UINT64_C(0xcbf29ce484222325);
-        p->path = strdup(f->path);
-        p->dropins = strv_copy(f->dropins);
+        p->path = strdup(sources[0].path);
+        p->dropins = calloc(1, sizeof(char *));
         if (!p->path || !p->dropins)
                 return -ENOMEM;
 
-        r = parse_file(p, f->path, d);
-        if (r < 0)
-                return r;
-        n_errors += r;
-        for (char **i = f->dropins; i && *i; i++) {
-                r = parse_file(p, *i, d);
+        for (size_t i = 0; i < n_sources; i++) {
+                const PolicySource *s = &sources[i];
+
+                if (i > 0 && strv_extend(&p->dropins, s->path) < 0)
+                        return -ENOMEM;
+                p->fingerprint = fingerprint_add(p->fingerprint, s->path, strlen(s->path) + 1);
+                if (s->refusal || !s->text) {
+                        if (diagnostics_add(d, DIAGNOSTIC_ERROR, s->path, 0, "%s", strna(s->refusal)) < 0)
+                                return -ENOMEM;
+                        n_errors++;
+                        continue;
+                }
+                p->fingerprint = fingerprint_add(p->fingerprint, s->text, s->size + 1);
+                r = policy_parse_text(p, s->path, s->text, s->size, d);
                 if (r < 0)
                         return r;
                 n_errors += r;
@@ -248,4 +264,46 @@ int policy_load(const ConfFile *f, Policy **ret, Diagnostics *d) {
                 return -EINVAL;
         *ret = TAKE_PTR(p);
         return 0;
+}
+
+int policy_load(const ConfFile *f, Policy **ret, Diagnostics *d) {
+        size_t n = 1 + strv_length(f->dropins);
+        _cleanup_free_ PolicySource *sources = calloc(n, sizeof(PolicySource));
+        _cleanup_free_ char **texts = calloc(n, sizeof(char *));
+        _cleanup_free_ char **reasons = calloc(n, sizeof(char *));
+        int r;
+
+        if (!sources || !texts || !reasons)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const char *path = i == 0 ? f->path : f->dropins[i - 1];
+                const char *refusal = NULL;
+
+                sources[i].path = path;
+                r = read_file(path, &texts[i], &sources[i].size, &refusal);
+                if (r == -ENOMEM)
+                        goto finish;
+                if (r < 0) {
+                        if (refusal)
+                                r = asprintf(&reasons[i], "not loaded: %s", refusal);
+                        else
+                                r = asprintf(&reasons[i], "cannot read the file: %s",
+                                             r == -EBADFD ? "not a regular file" : strerror(-r));
+                        if (r < 0) {
+                                reasons[i] = NULL;
+                                r = -ENOMEM;
+                                goto finish;
+                        }
+                        sources[i].refusal = reasons[i];
+                        continue;
+                }
+                sources[i].text = texts[i];
+        }
+        r = policy_build(f->name, sources, n, ret, d);
+finish:
+        for (size_t i = 0; i < n; i++) {
+                free(texts[i]);
+                free(reasons[i]);
+        }
+        return r;
 }

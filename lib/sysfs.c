@@ -1,4 +1,5 @@
 /* Reads PF and VF state from sysfs with openat()/readlinkat() below one directory fd per device. */
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -225,12 +226,32 @@ static int read_first_dir_name_at(int dfd, const char *name, char **ret) {
         return l[0] && !*ret ? -ENOMEM : 0;
 }
 
+/* The bus link of a PCI device points into /sys/devices; one that leads elsewhere is not followed. */
+static int check_device_link(const char *address) {
+        char path[sizeof(SYSFS_PCI_DEVICES) + PCI_ADDRESS_MAX + 1], target[PATH_MAX];
+        const char *rest;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s", address);
+        n = readlink(path, target, sizeof(target) - 1);
+        if (n < 0)
+                return errno == ENOENT ? -ENODEV : -errno;
+        target[n] = '\0';
+        rest = startswith(target, "../../../devices/");
+        if (!rest || strstr(rest, "/..") || strstr(rest, "//") || startswith(rest, ".."))
+                return -EPERM;
+        return 0;
+}
+
 static int open_device(const char *address) {
         char path[sizeof(SYSFS_PCI_DEVICES) + PCI_ADDRESS_MAX + 1];
-        int fd;
+        int fd, r;
 
         if (!pci_address_is_valid(address))
                 return -EINVAL;
+        r = check_device_link(address);
+        if (r < 0)
+                return r;
         snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s", address);
         fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -501,6 +522,45 @@ int sysfs_vfio_enable_sriov(void) {
 }
 
 /* ---- writing ---- */
+
+static bool is_attribute_name(const char *s) {
+        if (isempty(s) || streq(s, ".") || streq(s, ".."))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!isalnum((unsigned char) *p) && *p != '_')
+                        return false;
+        return true;
+}
+
+int sysfs_check_path(const char *path) {
+        const char *rest;
+        char name[64];
+        size_t n;
+
+        if (streq(path, SYSFS_PCI_DRIVERS_PROBE))
+                return 0;
+        if ((rest = startswith(path, SYSFS_PCI_DEVICES "/"))) {
+                n = strcspn(rest, "/");
+                if (n != PCI_ADDRESS_MAX - 1 || rest[n] != '/')
+                        return -EPERM;
+                memcpy(name, rest, n);
+                name[n] = '\0';
+                if (!pci_address_is_valid(name) || !is_attribute_name(rest + n + 1))
+                        return -EPERM;
+                return check_device_link(name) == -EPERM ? -EPERM : 0;
+        }
+        if ((rest = startswith(path, SYSFS_PCI_DRIVERS "/"))) {
+                n = strcspn(rest, "/");
+                if (n == 0 || n >= sizeof(name) || rest[n] != '/')
+                        return -EPERM;
+                memcpy(name, rest, n);
+                name[n] = '\0';
+                if (!driver_name_is_valid(name) || !(streq(rest + n + 1, "bind") || streq(rest + n + 1, "unbind")))
+                        return -EPERM;
+                return 0;
+        }
+        return -EPERM;
+}
 
 int sysfs_write(const char *path, const char *value) {
         _cleanup_close_ int fd = -EBADF;

@@ -93,8 +93,21 @@ int policy_new(const char *name, Policy **ret);
  * file:line. Returns the number of errors found (0 when the text is good), or -ENOMEM. */
 int policy_parse_text(Policy *p, const char *file, const char *text, size_t size, Diagnostics *d);
 
-/* Reads and parses a resolved file with its drop-ins. Returns -EINVAL when the file has errors
- * (they are in d), another negative errno when it could not be read (also reported in d). */
+/* One file of a policy as read: its text, or why it could not be used. */
+typedef struct PolicySource {
+        const char *path;
+        const char *text;
+        size_t size;
+        const char *refusal;    /* set when the file could not be read or is not safe to trust */
+} PolicySource;
+
+/* The pure part of loading: a policy from its main file and drop-ins (sources[0] is the main file),
+ * parsed in order, checked as a whole. -EINVAL when there are errors (in d). */
+int policy_build(const char *name, const PolicySource *sources, size_t n_sources, Policy **ret, Diagnostics *d);
+
+/* Reads a resolved file with its drop-ins and builds it. Files that anyone but root (or the caller)
+ * could change are refused, as sshd refuses such configuration. Returns -EINVAL when the policy has
+ * errors or a file was refused (all in d). */
 int policy_load(const ConfFile *f, Policy **ret, Diagnostics *d);
 
 /* The mode in force: Unmanaged= when set, else UNMANAGED_KERNEL. */

@@ -91,6 +91,11 @@ int sysfs_read_vf_addresses(const char *pf, unsigned n, char ***ret);
 /* Reads one attribute of a device, trailing newline stripped. */
 int sysfs_read_attribute(const char *address, const char *attribute, char **ret);
 
+/* Is path one sriovd may write to? Only a device attribute /sys/bus/pci/devices/<address>/<name>
+ * whose device link points into /sys/devices, /sys/bus/pci/drivers/<driver>/{bind,unbind}, or
+ * /sys/bus/pci/drivers_probe; no "..", nothing else. -EPERM otherwise. */
+int sysfs_check_path(const char *path);
+
 /* The one writer for every sysfs attribute: open(O_WRONLY|O_TRUNC|O_CLOEXEC), then one write().
  * Returns 0 or the kernel's exact negative errno; a short write is -EIO. */
 int sysfs_write(const char *path, const char *value);

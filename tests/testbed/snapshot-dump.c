@@ -96,7 +96,8 @@ static json_object *pf_json(const PfSnapshot *s) {
         return o;
 }
 
-/* snapshot-dump OUTPUT [ADDRESS...]: no address means every PF sysfs_list_pfs() finds. */
+/* snapshot-dump OUTPUT [ADDRESS|/PATH...]: no address means every PF sysfs_list_pfs() finds; an
+ * argument starting with / is a path the writer's check is asked about instead. */
 int main(int argc, char **argv) {
         _cleanup_strv_free_ char **addresses = NULL;
         json_object *root = json_object_new_object(), *pfs = json_object_new_array(), *errors = json_object_new_object();
@@ -109,9 +110,20 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "usage: snapshot-dump OUTPUT [ADDRESS...]\n");
                 return 2;
         }
-        if (argc > 2)
-                addresses = strv_copy(argv + 2);
-        else if ((r = sysfs_list_pfs(&addresses)) < 0) {
+        if (argc > 2) {
+                json_object *checks = json_object_new_object();
+
+                addresses = calloc(1, sizeof(char *));
+                for (int i = 2; i < argc; i++) {
+                        if (argv[i][0] != '/') {
+                                (void) strv_extend(&addresses, argv[i]);
+                                continue;
+                        }
+                        r = sysfs_check_path(argv[i]);
+                        json_object_object_add(checks, argv[i], json_object_new_string(r < 0 ? errno_name(r) : "ok"));
+                }
+                json_object_object_add(root, "path_checks", checks);
+        } else if ((r = sysfs_list_pfs(&addresses)) < 0) {
                 fprintf(stderr, "sysfs_list_pfs: %s\n", strerror(-r));
                 return 1;
         }

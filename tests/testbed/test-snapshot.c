@@ -221,6 +221,28 @@ static void test_writer_errno(void **state) {
         assert_int_equal(fake_kernel_write_at(k, fake_kernel_n_writes(k) - 1)->result, 1);
 }
 
+/* A device link that leads out of /sys/devices is neither read nor written through. */
+static void test_link_escape(void **state) {
+        FakeKernel *k = *state;
+        _cleanup_free_ char *link = NULL, *out = NULL;
+        json_object *j, *checks;
+
+        assert_true(asprintf(&link, "%s/sys/bus/pci/devices/0000:66:00.0", fake_kernel_root(k)) > 0);
+        assert_int_equal(symlink("../../../../tmp", link), 0);
+        assert_true(asprintf(&out, "%s/.escape.json", fake_kernel_root(k)) > 0);
+        assert_int_equal(run_program(k, (char *[]) { (char *) SNAPSHOT_DUMP, out, (char *) "0000:66:00.0",
+                                                     (char *) "/sys/bus/pci/devices/0000:66:00.0/sriov_numvfs",
+                                                     (char *) "/sys/bus/pci/devices/0000:3b:00.0/sriov_numvfs", NULL }), 0);
+        j = json_object_from_file(out);
+        assert_non_null(j);
+        assert_string_equal(get_str(get(j, "errors"), "0000:66:00.0"), "EPERM");
+        checks = get(j, "path_checks");
+        assert_string_equal(get_str(checks, "/sys/bus/pci/devices/0000:66:00.0/sriov_numvfs"), "EPERM");
+        assert_string_equal(get_str(checks, "/sys/bus/pci/devices/0000:3b:00.0/sriov_numvfs"), "ok");
+        json_object_put(j);
+        unlink(link);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 { "every SR-IOV PF is listed, and only PFs", test_enumeration, NULL, NULL, NULL },
@@ -228,6 +250,7 @@ int main(void) {
                 { "VFs from virtfnN links, with drivers, IOMMU groups and who holds them open", test_vfs_and_ownership, NULL, NULL, NULL },
                 { "a PF that does not exist is ENODEV", test_missing_devices, NULL, NULL, NULL },
                 { "the one writer returns the kernel's exact errno", test_writer_errno, NULL, NULL, NULL },
+                { "a device link out of /sys/devices is neither read nor written through", test_link_escape, NULL, NULL, NULL },
         };
 
         if (geteuid() != 0) {

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sriovd/policy.h"
 #include "tmptree.h"
@@ -371,6 +373,48 @@ static void test_unreadable_file(void **state) {
         tmptree_free(root);
 }
 
+/* As sshd does with its configuration: a file anyone but root could change is not trusted. */
+static void test_untrusted_files_refused(void **state) {
+        char *root = tmptree_new();
+        _cleanup_(policy_set_unrefp) PolicySet *s = NULL;
+        char * const dirs[] = { (char *) "/etc/sriovd.d", (char *) "/open", NULL };
+        _cleanup_free_ char *path = NULL;
+
+        if (geteuid() != 0)
+                skip();
+        tmptree_write(root, "etc/sriovd.d/10-good.conf", "[Match]\nPCIAddress=*\n");
+        tmptree_write(root, "etc/sriovd.d/20-world.conf", "[Match]\nPCIAddress=*\n");
+        tmptree_write(root, "etc/sriovd.d/30-nobody.conf", "[Match]\nPCIAddress=*\n");
+        tmptree_write(root, "etc/sriovd.d/40-group.conf", "[Match]\nPCIAddress=*\n");
+        tmptree_write(root, "open/50-in-open-dir.conf", "[Match]\nPCIAddress=*\n");
+        assert_true(asprintf(&path, "%s/etc/sriovd.d/20-world.conf", root) > 0);
+        assert_int_equal(chmod(path, 0666), 0);
+        free(path);
+        assert_true(asprintf(&path, "%s/etc/sriovd.d/30-nobody.conf", root) > 0);
+        assert_int_equal(chown(path, 65534, 0), 0);
+        free(path);
+        assert_true(asprintf(&path, "%s/etc/sriovd.d/40-group.conf", root) > 0);
+        assert_int_equal(chown(path, 0, 65534), 0);
+        assert_int_equal(chmod(path, 0664), 0);
+        free(path);
+        assert_true(asprintf(&path, "%s/open", root) > 0);
+        assert_int_equal(chmod(path, 0777), 0);
+
+        assert_int_equal(policy_set_load(root, dirs, &s), 0);
+        assert_int_equal(s->n_policies, 1);
+        assert_string_equal(s->policies[0]->name, "10-good.conf");
+        assert_int_equal(strv_length(s->rejected), 4);
+        assert_int_equal(s->diagnostics.n_errors, 4);
+        assert_string_equal(s->diagnostics.items[0].message, "not loaded: everyone may write to it; refusing it (chmod o-w)");
+        assert_string_equal(s->diagnostics.items[1].message,
+                            "not loaded: it belongs to another user than root; policy files must be root's (chown root)");
+        assert_string_equal(s->diagnostics.items[2].message,
+                            "not loaded: a group other than root may write to it; refusing it (chmod g-w)");
+        assert_string_equal(s->diagnostics.items[3].message,
+                            "not loaded: its directory is writable by everyone, so anyone could replace it; refusing it (chmod o-w on the directory)");
+        tmptree_free(root);
+}
+
 static void test_index_beyond_num_vfs_warns(void **state) {
         char *root = tmptree_new();
         _cleanup_(policy_set_unrefp) PolicySet *s = NULL;
@@ -401,6 +445,7 @@ int main(void) {
                 { "drop-ins extend, bad files are rejected whole, the others load", test_set_load, NULL, NULL, NULL },
                 { "a file that cannot be read is rejected with the reason", test_unreadable_file, NULL, NULL, NULL },
                 { "the fingerprint changes with a policy's files and only then", test_fingerprint, NULL, NULL, NULL },
+                { "files others could change are refused, as sshd does", test_untrusted_files_refused, NULL, NULL, NULL },
                 { "an Index= beyond NumVFs= and a setting with no effect warn", test_index_beyond_num_vfs_warns, NULL, NULL, NULL },
         };
         return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
