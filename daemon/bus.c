@@ -113,29 +113,36 @@ static int on_disconnect(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         return 0;
 }
 
-int bus_open(Manager *m) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+int bus_register(Manager *m, sd_bus *bus) {
         int r;
 
         r = sd_bus_error_add_map(sriovd_bus_errors);
         if (r < 0)
-                return log_error_errno(r, "Cannot register the D-Bus errors: %m");
+                return r;
+        r = sd_bus_add_object_vtable(bus, NULL, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE, manager_vtable, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_object_manager(bus, NULL, BUS_MANAGER_PATH);
+        if (r < 0)
+                return r;
+        m->bus = sd_bus_ref(bus);
+        return bus_pf_register(m);
+}
+
+int bus_open(Manager *m) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
 
         r = sd_bus_open_system_with_description(&bus, "sriovd");
         if (r < 0) {
                 log_warning_errno(r, "Cannot connect to the system bus, running without the D-Bus API: %m");
                 return 0;
         }
-        r = sd_bus_add_object_vtable(bus, NULL, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE, manager_vtable, m);
+        r = bus_register(m, bus);
         if (r < 0)
-                return log_error_errno(r, "Cannot register %s: %m", BUS_MANAGER_PATH);
-        r = sd_bus_add_object_manager(bus, NULL, BUS_MANAGER_PATH);
-        if (r < 0)
-                return log_error_errno(r, "Cannot register the object manager: %m");
-        m->bus = TAKE_PTR(bus);
-        r = bus_pf_register(m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot register the PF objects: %m");
+                return log_error_errno(r, "Cannot register sriovd's objects on the bus: %m");
+        /* m->bus holds the connection now; closing it is bus_close()'s job. */
+        bus = sd_bus_unref(bus);
         r = sd_bus_match_signal_async(m->bus, NULL, "org.freedesktop.DBus.Local", NULL, "org.freedesktop.DBus.Local",
                                       "Disconnected", on_disconnect, NULL, m);
         if (r < 0)

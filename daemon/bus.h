@@ -13,6 +13,8 @@
 
 /* Connects and registers the objects; without a system bus the daemon runs on, without its API. */
 int bus_open(Manager *m);
+/* Registers the objects on bus, whatever its kind (a fuzzer serves them on a socketpair). */
+int bus_register(Manager *m, sd_bus *bus);
 /* Takes the name, once the objects are all there. */
 int bus_request_name(Manager *m);
 void bus_close(Manager *m);

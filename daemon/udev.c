@@ -7,6 +7,7 @@
 #include "log.h"
 #include "manager.h"
 #include "sriovd/ownership.h"
+#include "sriovd/uevent.h"
 
 static const char *action_name(sd_device_action_t a) {
         static const char * const names[_SD_DEVICE_ACTION_MAX] = {
@@ -17,104 +18,104 @@ static const char *action_name(sd_device_action_t a) {
         return a >= 0 && a < _SD_DEVICE_ACTION_MAX ? names[a] : "?";
 }
 
-/* The PF of a VF, from its physfn link; false when the device is not a VF (or not yet linked). */
-static bool read_physfn(sd_device *d, char ret[static PCI_ADDRESS_MAX]) {
-        const char *syspath, *base;
-        char path[4096], target[4096];
-        ssize_t n;
-
-        if (sd_device_get_syspath(d, &syspath) < 0)
-                return false;
-        snprintf(path, sizeof(path), "%s/physfn", syspath);
-        n = readlink(path, target, sizeof(target) - 1);
-        if (n < 0)
-                return false;
-        target[n] = '\0';
-        base = strrchr(target, '/');
-        base = base ? base + 1 : target;
-        if (!pci_address_is_valid(base))
-                return false;
-        memcpy(ret, base, PCI_ADDRESS_MAX);
-        return true;
-}
-
-static bool is_pf(sd_device *d) {
+static bool has_attribute(sd_device *d, const char *name) {
         const char *syspath;
         char path[4096];
 
         if (sd_device_get_syspath(d, &syspath) < 0)
                 return false;
-        snprintf(path, sizeof(path), "%s/sriov_totalvfs", syspath);
+        snprintf(path, sizeof(path), "%s/%s", syspath, name);
         return access(path, F_OK) >= 0;
 }
 
-static void handle_vf(Manager *m, sd_device *d, const char *address, sd_device_action_t action) {
-        char physfn[PCI_ADDRESS_MAX];
-        Pf *pf;
+static char *read_physfn(sd_device *d) {
+        const char *syspath;
+        char path[4096], target[4096];
+        ssize_t n;
 
-        if (action == SD_DEVICE_REMOVE) {
-                pf = manager_find_vf_owner(m, address);
-                if (!pf)
-                        return;
-                worker_vf_present(pf->worker, address, false);
-                pf_request(pf, PF_TRIGGER_DEVICE);
-                return;
-        }
-        if (!read_physfn(d, physfn))
-                return;
-        pf = manager_find_pf(m, physfn);
-        if (!pf)
-                return;
-        worker_vf_present(pf->worker, address, true);
-        /* A VF that changed driver may release a pending change, or need its policy's driver. */
-        if (action == SD_DEVICE_BIND || action == SD_DEVICE_UNBIND || action == SD_DEVICE_ADD) {
-                const char *driver = NULL;
-
-                (void) sd_device_get_driver(d, &driver);
-                if (action == SD_DEVICE_BIND && streq_ptr(driver, VFIO_PCI_DRIVER))
-                        vfio_watch_refresh(m->vfio);
-                pf_request(pf, PF_TRIGGER_DEVICE);
-        }
+        if (sd_device_get_syspath(d, &syspath) < 0)
+                return NULL;
+        snprintf(path, sizeof(path), "%s/physfn", syspath);
+        n = readlink(path, target, sizeof(target) - 1);
+        if (n < 0)
+                return NULL;
+        target[n] = '\0';
+        return strdup(target);
 }
 
 static int on_device(sd_device_monitor *monitor, sd_device *d, void *userdata) {
         Manager *m = userdata;
+        _cleanup_free_ char *physfn = NULL;
         sd_device_action_t action;
-        const char *address;
+        UeventFacts facts = {};
+        UeventMeaning meaning;
+        char owner[PCI_ADDRESS_MAX];
+        const char *driver = NULL;
         Pf *pf;
         int r;
 
-        if (sd_device_get_action(d, &action) < 0 || sd_device_get_sysname(d, &address) < 0)
+        if (sd_device_get_action(d, &action) < 0 || sd_device_get_sysname(d, &facts.sysname) < 0)
                 return 0;
-        if (!pci_address_is_valid(address))
-                return 0;
-        log_debug("uevent %s %s", action_name(action), address);
+        facts.action = action_name(action);
+        pf = pci_address_is_valid(facts.sysname) ? manager_find_pf(m, facts.sysname) : NULL;
+        facts.known_pf = pf;
+        /* sysfs is read only for what the answer depends on */
+        if (uevent_needs_totalvfs(&facts))
+                facts.has_totalvfs = has_attribute(d, "sriov_totalvfs");
+        if (uevent_needs_physfn(&facts))
+                facts.physfn = physfn = read_physfn(d);
 
-        pf = manager_find_pf(m, address);
-        if (pf) {
-                if (action == SD_DEVICE_REMOVE)
-                        pf_remove(pf);
-                else {
-                        if (action == SD_DEVICE_BIND)
-                                vfio_watch_refresh(m->vfio);
-                        /* A PF that got or lost a driver is a new situation, even after a failure. */
-                        pf_request(pf, action == SD_DEVICE_BIND || action == SD_DEVICE_UNBIND ? PF_TRIGGER_EXPLICIT : PF_TRIGGER_DEVICE);
-                }
+        meaning = uevent_classify(&facts, owner);
+        switch (meaning) {
+        case UEVENT_IGNORE:
                 return 0;
-        }
-        if (action != SD_DEVICE_REMOVE && is_pf(d)) {
-                r = manager_add_pf(m, address, &pf);
+        case UEVENT_PF_GONE:
+                log_debug("uevent %s %s", facts.action, facts.sysname);
+                pf_remove(pf);
+                return 0;
+        case UEVENT_PF_REBOUND:
+                log_debug("uevent %s %s", facts.action, facts.sysname);
+                vfio_watch_refresh(m->vfio);
+                pf_request(pf, PF_TRIGGER_EXPLICIT);
+                return 0;
+        case UEVENT_PF_CHANGED:
+                log_debug("uevent %s %s", facts.action, facts.sysname);
+                pf_request(pf, PF_TRIGGER_DEVICE);
+                return 0;
+        case UEVENT_PF_NEW:
+                r = manager_add_pf(m, facts.sysname, &pf);
                 if (r < 0) {
-                        log_internal(LOG_ERR, r, address, NULL, NULL, "cannot track the new PF, ignoring: %m");
+                        log_internal(LOG_ERR, r, facts.sysname, NULL, NULL, "cannot track the new PF, ignoring: %m");
                         return 0;
                 }
-                log_internal(LOG_INFO, 0, address, NULL, NULL, "new SR-IOV PF");
+                log_internal(LOG_INFO, 0, facts.sysname, NULL, NULL, "new SR-IOV PF");
                 pf_request(pf, PF_TRIGGER_EXPLICIT);
                 manager_update_status(m);
                 return 0;
+        case UEVENT_VF_GONE:
+                pf = manager_find_vf_owner(m, facts.sysname);
+                if (!pf)
+                        return 0;
+                log_debug("uevent %s %s", facts.action, facts.sysname);
+                worker_vf_present(pf->worker, facts.sysname, false);
+                pf_request(pf, PF_TRIGGER_DEVICE);
+                return 0;
+        case UEVENT_VF_SEEN:
+        case UEVENT_VF_REBOUND:
+                pf = manager_find_pf(m, owner);
+                if (!pf)
+                        return 0;
+                log_debug("uevent %s %s", facts.action, facts.sysname);
+                worker_vf_present(pf->worker, facts.sysname, true);
+                if (action == SD_DEVICE_BIND && sd_device_get_driver(d, &driver) >= 0 && streq(driver, VFIO_PCI_DRIVER))
+                        vfio_watch_refresh(m->vfio);
+                /* A VF that changed driver may release a pending change, or need its policy's driver. */
+                if (meaning == UEVENT_VF_REBOUND)
+                        pf_request(pf, PF_TRIGGER_DEVICE);
+                return 0;
+        default:
+                return 0;
         }
-        handle_vf(m, d, address, action);
-        return 0;
 }
 
 int manager_udev_start(Manager *m) {

@@ -364,15 +364,20 @@ static int read_id_path(PfSnapshot *s) {
 }
 
 int sysfs_read_pf(const char *address, PfSnapshot **ret) {
+        _cleanup_close_ int fd = open_device(address);
+
+        if (fd < 0)
+                return fd;
+        return sysfs_read_pf_at(fd, address, ret);
+}
+
+int sysfs_read_pf_at(int fd, const char *address, PfSnapshot **ret) {
         _cleanup_(pf_snapshot_freep) PfSnapshot *s = NULL;
-        _cleanup_close_ int fd = -EBADF;
         unsigned long class = 0;
         int r;
 
-        fd = open_device(address);
-        if (fd < 0)
-                return fd;
-
+        if (!pci_address_is_valid(address))
+                return -EINVAL;
         s = calloc(1, sizeof(PfSnapshot));
         if (!s)
                 return -ENOMEM;

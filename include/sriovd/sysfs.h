@@ -72,6 +72,8 @@ static inline void pf_snapshot_freep(PfSnapshot **s) {
 /* Reads a PF and its VFs. -ENODEV when the device does not exist, -EOPNOTSUPP when it is not an
  * SR-IOV PF, -EAGAIN when a VF vanished while it was being read (read again). */
 int sysfs_read_pf(const char *address, PfSnapshot **ret);
+/* The same from an open device directory, wherever it is (fuzzers build one from their input). */
+int sysfs_read_pf_at(int dfd, const char *address, PfSnapshot **ret);
 
 /* The addresses of every SR-IOV PF (devices with sriov_totalvfs), sorted. */
 int sysfs_list_pfs(char ***ret);
