@@ -248,7 +248,9 @@ int policy_build(const char *name, const PolicySource *sources, size_t n_sources
                         n_errors++;
                         continue;
                 }
-                p->fingerprint = fingerprint_add(p->fingerprint, s->text, s->size + 1);
+                /* The size goes in too, so that text moved between files changes the fingerprint. */
+                p->fingerprint = fingerprint_add(p->fingerprint, &s->size, sizeof(s->size));
+                p->fingerprint = fingerprint_add(p->fingerprint, s->text, s->size);
                 r = policy_parse_text(p, s->path, s->text, s->size, d);
                 if (r < 0)
                         return r;
