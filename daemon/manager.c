@@ -1,4 +1,5 @@
 /* The daemon's event loop: PF table, policies and their reload, signals, worker results, sd_notify. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,14 +87,22 @@ static int on_worker_notify(sd_event_source *s, int fd, uint32_t revents, void *
         Manager *m = userdata;
         uint64_t n;
 
+        bool busy = false;
+
         (void) read(fd, &n, sizeof(n));
-        /* Results drop PFs from the table; walk a copy of it. */
+        /* Results drop PFs from the table: walk it from the end. */
         for (size_t i = m->n_pfs; i > 0; i--) {
                 Pf *pf = m->pfs[i - 1];
 
                 pf_process_progress(pf);
                 pf_process_result(pf);
         }
+        for (size_t i = 0; i < m->n_pfs && !busy; i++)
+                busy = worker_busy(m->pfs[i]->worker);
+        /* Snapshots are built in each worker thread's malloc arena, whose freed pages glibc keeps:
+         * hand them back once the host has settled rather than hold a burst's worth for good. */
+        if (!busy)
+                (void) malloc_trim(0);
         return 0;
 }
 

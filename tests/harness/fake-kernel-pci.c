@@ -968,6 +968,16 @@ int fake_kernel_unbind(FakeKernel *k, const char *bdf) {
         return 0;
 }
 
+int fake_kernel_uevent(FakeKernel *k, const char *bdf, const char *action) {
+        if (!k || !bdf || !action)
+                return -EINVAL;
+        Device *d = kernel_find_device(k, bdf);
+        if (!d)
+                return -ENODEV;
+        kernel_uevent(k, d->syspath, action);
+        return 0;
+}
+
 int fake_kernel_set_vfio_enable_sriov(FakeKernel *k, bool enable) {
         if (!k)
                 return -EINVAL;

@@ -30,6 +30,9 @@ int fake_kernel_remove_pf(FakeKernel *k, const char *pf);   /* remove uevents fo
 int fake_kernel_bind(FakeKernel *k, const char *bdf, const char *driver);
 int fake_kernel_unbind(FakeKernel *k, const char *bdf);
 int fake_kernel_set_vfio_enable_sriov(FakeKernel *k, bool enable);
+/* A uevent for a device with nothing changed, as "udevadm trigger --action=ACTION" makes: a flood of
+ * them is how tests load the daemon's event path. -ENODEV for an unknown device. */
+int fake_kernel_uevent(FakeKernel *k, const char *bdf, const char *action);
 
 /* Faults: the next `count` writes (0 = every write until cleared) to ATTRIBUTE of device BDF
  * (bdf may be an fnmatch glob; attribute is the name relative to the device, e.g. "sriov_numvfs",
