@@ -265,6 +265,10 @@ bool daemon_running(Daemon *d) {
         return true;
 }
 
+pid_t daemon_pid(Daemon *d) {
+        return d->pid;
+}
+
 const char *daemon_status(Daemon *d) {
         return d->last_status;
 }

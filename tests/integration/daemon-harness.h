@@ -42,6 +42,8 @@ int daemon_stop(Daemon *d);
 /* Runs the fake kernel until the daemon exits by itself; its exit status, or -ETIMEDOUT. */
 int daemon_wait_exit(Daemon *d, uint64_t timeout_usec);
 bool daemon_running(Daemon *d);
+/* Its process ID while it runs (for /proc/PID), 0 before it starts. */
+pid_t daemon_pid(Daemon *d);
 
 const char *daemon_status(Daemon *d);      /* the last STATUS= */
 /* Where the daemon's stdout and stderr go (created by daemon_new()). */
