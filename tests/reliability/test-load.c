@@ -45,7 +45,6 @@ typedef struct Test {
 
 static int setup(void **state) {
         Test *t = calloc(1, sizeof(Test));
-        _cleanup_free_ char *hw = NULL;
 
         assert_non_null(t);
         assert_int_equal(fake_kernel_new(&t->kernel), 0);
