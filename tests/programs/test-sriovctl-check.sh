@@ -7,7 +7,7 @@ examples=$2
 
 # The example policies that ship are clean, even by --strict.
 run 0 "$sriovctl" --config-path="$examples" --strict check
-expect_line "3 policy files: 3 valid, 0 rejected, 0 masked (0 errors, 0 warnings)."
+expect_line "4 policy files: 4 valid, 0 rejected, 0 masked (0 errors, 0 warnings)."
 
 root=$tmp/root
 write "$root/etc/sriovd.d/50-e810.conf" <<'CONF'

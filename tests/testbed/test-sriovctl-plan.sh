@@ -13,7 +13,7 @@ policies=$tmp/policies
 mkdir -p "$policies"
 cp "$examples"/*.conf "$policies/"
 write "$policies/90-catch-all.conf" <<'CONF'
-# every NVMe controller: shadowed by 60-nvme.conf for QEMU's
+# every NVMe controller: shadowed by 60-nvme.conf and 80-driverless.conf for QEMU's
 [Match]
 Driver=none nvme pci-pf-stub
 [PhysicalFunction]
