@@ -28,7 +28,6 @@ expected=(
         "$unitdir/sriovd.service"
         "$prefix/lib/tmpfiles.d/sriovd.conf"
         "$datadir/dbus-1/system.d/org.sriovd1.conf"
-        "$datadir/dbus-1/system-services/org.sriovd1.service"
         "$datadir/bash-completion/completions/sriovctl"
         "$(abs "$sysconfdir")/sriovd/sriovd.conf"
         "$datadir/doc/sriovd/examples/50-nic.conf"
@@ -64,8 +63,6 @@ unit=$tmp/sriovd.service
 sed "s|^ExecStart=$(abs "$sbindir")/sriovd|ExecStart=$tmp/root$(abs "$sbindir")/sriovd|" \
         "$tmp/root$unitdir/sriovd.service" >"$unit"
 grep -q "^ExecStart=$tmp/root" "$unit" || fail "ExecStart= does not name the installed sriovd"
-grep -qx "SystemdService=sriovd.service" "$tmp/root$datadir/dbus-1/system-services/org.sriovd1.service" ||
-        fail "the D-Bus activation file does not start sriovd.service"
 grep -qx "BusName=org.sriovd1" "$unit" || fail "the unit does not name its bus name"
 
 verify=(systemd-analyze verify)
