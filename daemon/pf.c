@@ -60,6 +60,7 @@ Pf *pf_free(Pf *pf) {
         free(pf->device_name);
         sd_event_source_disable_unref(pf->timeout_source);
         sd_event_source_disable_unref(pf->retry_source);
+        sd_event_source_disable_unref(pf->settle_source);
         free(pf->reason);
         pf_snapshot_free(pf->snapshot);
         plan_free(pf->plan);
@@ -119,6 +120,7 @@ uint64_t pf_request(Pf *pf, PfTrigger trigger) {
         }
         pf->queued = false;
         pf->retry_source = sd_event_source_disable_unref(pf->retry_source);
+        pf->settle_source = sd_event_source_disable_unref(pf->settle_source);
         r = worker_start(pf->worker, m->policies, m->config.apply_timeout_usec);
         if (r < 0) {
                 log_internal(LOG_ERR, r, pf->address, NULL, NULL, "cannot start an evaluation: %m");
@@ -134,6 +136,27 @@ uint64_t pf_request(Pf *pf, PfTrigger trigger) {
         if (r < 0)
                 log_internal(LOG_WARNING, r, pf->address, NULL, NULL, "cannot arm the apply timeout, continuing without: %m");
         return pf->n_started;
+}
+
+static int on_settled(sd_event_source *s, uint64_t usec, void *userdata) {
+        Pf *pf = userdata;
+
+        pf->settle_source = sd_event_source_disable_unref(pf->settle_source);
+        log_internal(LOG_DEBUG, 0, pf->address, NULL, NULL, "no driver took the new PF");
+        pf_request(pf, PF_TRIGGER_EXPLICIT);
+        return 0;
+}
+
+void pf_request_settled(Pf *pf, uint64_t usec) {
+        int r;
+
+        if (pf->settle_source)
+                return;
+        r = sd_event_add_time_relative(pf->manager->event, &pf->settle_source, CLOCK_MONOTONIC, usec, 0, on_settled, pf);
+        if (r < 0) {
+                log_internal(LOG_WARNING, r, pf->address, NULL, NULL, "cannot wait for a driver, evaluating now: %m");
+                pf_request(pf, PF_TRIGGER_EXPLICIT);
+        }
 }
 
 static void schedule_retry(Pf *pf) {

@@ -54,6 +54,7 @@ typedef struct Pf {
         sd_event_source *timeout_source;
         sd_event_source *retry_source;
         uint64_t retry_usec;
+        sd_event_source *settle_source; /* a new PF without a driver, until one may have bound */
 } Pf;
 
 int pf_new(Manager *m, const char *address, Pf **ret);
@@ -69,6 +70,8 @@ typedef enum PfTrigger {
 /* Schedules an evaluation: snapshot, plan, and whatever the plan says, on the worker. Returns the
  * number of the job that will do it. */
 uint64_t pf_request(Pf *pf, PfTrigger trigger);
+/* pf_request() after usec, unless something asks for an evaluation before. */
+void pf_request_settled(Pf *pf, uint64_t usec);
 /* The worker of this PF has a result. */
 void pf_process_result(Pf *pf);
 /* The PF is gone from sysfs. */

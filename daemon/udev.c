@@ -9,6 +9,8 @@
 #include "sriovd/ownership.h"
 #include "sriovd/uevent.h"
 
+#define NEW_PF_DRIVER_WAIT_USEC (2 * UINT64_C(1000000))
+
 static const char *action_name(sd_device_action_t a) {
         static const char * const names[_SD_DEVICE_ACTION_MAX] = {
                 [SD_DEVICE_ADD] = "add", [SD_DEVICE_REMOVE] = "remove", [SD_DEVICE_CHANGE] = "change",
@@ -89,7 +91,14 @@ static int on_device(sd_device_monitor *monitor, sd_device *d, void *userdata) {
                         return 0;
                 }
                 log_internal(LOG_INFO, 0, facts.sysname, NULL, NULL, "new SR-IOV PF");
-                pf_request(pf, PF_TRIGGER_EXPLICIT);
+                /* A driver may still be probing it (nvme probes asynchronously), and a policy for a
+                 * driverless PF would bind it to pci-pf-stub first: give the driver time to take
+                 * it. Its bind event ends the wait. The add event itself never names a driver,
+                 * so sysfs says. */
+                if (!has_attribute(d, "driver"))
+                        pf_request_settled(pf, NEW_PF_DRIVER_WAIT_USEC);
+                else
+                        pf_request(pf, PF_TRIGGER_EXPLICIT);
                 manager_update_status(m);
                 return 0;
         case UEVENT_VF_GONE:

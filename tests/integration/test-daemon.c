@@ -91,6 +91,35 @@ static void test_coldplug_and_hot_add(void **state) {
         assert_int_equal(daemon_stop(t->daemon), 0);
 }
 
+/* A PF arrives without a driver, and its driver binds a moment later, as nvme's asynchronous probe
+ * does: sriovd must not take it for a driverless PF and bind it to pci-pf-stub in between. */
+static void test_hot_added_pf_waits_for_its_driver(void **state) {
+        Test *t = *state;
+
+        assert_int_equal(fake_kernel_load(t->kernel, "module pci-pf-stub\ndriver nvme\n"), 0);
+        daemon_write_policy(t->daemon, "60-nvme.conf",
+                            "[Match]\nVendor=0x1b36\nDriver=nvme\n[PhysicalFunction]\nNumVFs=2\n");
+        daemon_write_policy(t->daemon, "80-driverless.conf",
+                            "[Match]\nVendor=0x1b36\nDriver=none pci-pf-stub\n[PhysicalFunction]\nNumVFs=3\nUnmanaged=pf-stub\n");
+        start_ready(t);
+
+        assert_int_equal(fake_kernel_load(t->kernel, "pf 0000:d8:00.0 vendor=1b36 device=0010 driver=none totalvfs=4\n"), 0);
+        check(t, daemon_wait_log(t->daemon, "0000:d8:00.0: new SR-IOV PF", 5 * SECOND));
+        daemon_settle(t->daemon, SECOND / 2);
+        assert_int_equal(fake_kernel_bind(t->kernel, "0000:d8:00.0", "nvme"), 0);
+        check(t, daemon_wait_num_vfs(t->daemon, "0000:d8:00.0", 2, 10 * SECOND));
+        check(t, daemon_wait_status(t->daemon, "1 PF, 2 VFs", 5 * SECOND));
+        assert_int_equal(count_writes(t->kernel, 0, "0000:d8:00.0", "driver_override"), 0);
+        assert_string_equal(fake_kernel_driver(t->kernel, "0000:d8:00.0"), "nvme");
+
+        /* one that no driver takes is driverless after all: pci-pf-stub, once the wait is over */
+        assert_int_equal(fake_kernel_load(t->kernel, "pf 0000:5e:00.0 vendor=1b36 device=0010 driver=none totalvfs=4\n"), 0);
+        check(t, daemon_wait_num_vfs(t->daemon, "0000:5e:00.0", 3, 10 * SECOND));
+        assert_string_equal(fake_kernel_driver(t->kernel, "0000:5e:00.0"), "pci-pf-stub");
+        check(t, daemon_wait_status(t->daemon, "2 PFs, 5 VFs", 5 * SECOND));
+        assert_int_equal(daemon_stop(t->daemon), 0);
+}
+
 /* ---- ordering ---- */
 
 static void test_resize_goes_through_zero_autoprobe_first(void **state) {
@@ -508,6 +537,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 { "coldplug applies policies to several PFs; a PF added later is configured, one removed forgotten",
                   test_coldplug_and_hot_add, setup, teardown, NULL },
+                { "a PF added without a driver waits for the driver that is probing it", test_hot_added_pf_waits_for_its_driver,
+                  setup, teardown, NULL },
                 { "8 -> 4 goes through 0, and autoprobe is off before the new VFs appear",
                   test_resize_goes_through_zero_autoprobe_first, setup, teardown, NULL },
                 { "VFDriver=vfio-pci binds every VF without another driver probing it first",
