@@ -138,22 +138,26 @@ static int refuse(Planner *pl, const char *format, ...) {
         return 0;
 }
 
+static bool holder_listed_before(const Holder *h, size_t i) {
+        for (size_t j = 0; j < i; j++)
+                if (h[j].pid == h[i].pid)
+                        return true;
+        return false;
+}
+
+/* Each process once: qemu holds both the group and the device node of the VF it uses. */
 static int describe_holders(const Holder *h, size_t n, char **ret) {
         _cleanup_free_ char *s = NULL;
 
         for (size_t i = 0; i < n; i++) {
                 char *t;
 
-                if (asprintf(&t, "%s%s (pid %d)", s ? s : "", strna(h[i].comm), (int) h[i].pid) < 0)
+                if (holder_listed_before(h, i))
+                        continue;
+                if (asprintf(&t, "%s%s%s (pid %d)", strempty(s), s ? ", " : "", strna(h[i].comm), (int) h[i].pid) < 0)
                         return -ENOMEM;
                 free(s);
                 s = t;
-                if (i + 1 < n) {
-                        if (asprintf(&t, "%s, ", s) < 0)
-                                return -ENOMEM;
-                        free(s);
-                        s = t;
-                }
         }
         *ret = TAKE_PTR(s);
         return 0;

@@ -359,6 +359,13 @@ static const PlanCase cases[] = {
                 .reason = "VF 1 (0000:3b:01.1) is held open by qemu-system-x86 (pid 4242)",
         },
         {
+                .name = "a holder of both the VF's group and device node is named once, other holders too",
+                .hardware = PF "num=4; vf 1 driver=vfio-pci holder=4242:qemu-system-x86 holder=4242:qemu-system-x86 holder=77:vfio-test",
+                .policy = "[Match]\nDriver=ice\n[PhysicalFunction]\nNumVFs=8\n",
+                .state = PLAN_PENDING,
+                .reason = "VF 1 (0000:3b:01.1) is held open by qemu-system-x86 (pid 4242), vfio-test (pid 77)",
+        },
+        {
                 .name = "an assigned VF (on vfio-pci without the policy asking) refuses a resize",
                 .hardware = PF "num=4; vf 2 driver=vfio-pci",
                 .policy = "[Match]\nDriver=ice\n[PhysicalFunction]\nNumVFs=2\n",
