@@ -36,6 +36,7 @@ sriovctl=$2/daemon/sriovctl
 nic=0000:3b:00.0        # the E810 port: 50-nic.conf
 vf=0000:3b:01.0         # its VF 0, which 50-nic.conf parks on vfio-pci: the VM takes it
 nvme=0000:d8:00.0       # the NVMe controller that is hot-added: 60-nvme.conf
+gpu=0000:af:00.0        # the GPU on vfio-pci: 70-gpu.conf, locked
 bold=$(printf '\033[1m') plain=$(printf '\033[0m')
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sriovd-demo.XXXXXX")
@@ -146,6 +147,10 @@ ctl status
 step "sriovctl status $nic" \
      "One PF in detail: the policy that matched, its settings, and each VF with its driver and IOMMU group:"
 ctl status "$nic"
+
+step "sriovctl explain $gpu" \
+     "Why a PF is as it is: the policy, the state and its reason, and what sriovd would do:"
+ctl explain "$gpu"
 
 step "Hot-add: an NVMe controller appears at $nvme" \
      "The kernel announces a new PF; sriovd matches 60-nvme.conf and gives it 2 VFs on vfio-pci, unasked:"

@@ -75,7 +75,7 @@ out=$(plain <"$tmp/output")
 
 # every step, in order
 headings=$(grep '^==> ' <<<"$out")
-[ "$(wc -l <<<"$headings")" -eq 7 ] || fail "expected 7 steps, got: $headings"
+[ "$(wc -l <<<"$headings")" -eq 8 ] || fail "expected 8 steps, got: $headings"
 
 # the first table: the four PFs of demo.hw, each in the state its policy leads to
 table=$(sed -n '/^==> sriovctl status$/,/^==> /p' <<<"$out")
