@@ -58,11 +58,13 @@ for f in "$(abs "$sbindir")/sriovd" "$(abs "$bindir")/sriovctl"; do
 done
 echo "installed: ${#expected[@]} files, each where expected"
 
-# The unit as installed, with its ExecStart= pointing into the destdir so that verify finds it.
+# The unit as installed, its commands pointing into the destdir so that verify finds them.
 unit=$tmp/sriovd.service
-sed "s|^ExecStart=$(abs "$sbindir")/sriovd|ExecStart=$tmp/root$(abs "$sbindir")/sriovd|" \
+sed -e "s|^ExecStart=$(abs "$sbindir")/sriovd|ExecStart=$tmp/root$(abs "$sbindir")/sriovd|" \
+    -e "s|^ExecReload=+$(abs "$bindir")/sriovctl|ExecReload=+$tmp/root$(abs "$bindir")/sriovctl|" \
         "$tmp/root$unitdir/sriovd.service" >"$unit"
 grep -q "^ExecStart=$tmp/root" "$unit" || fail "ExecStart= does not name the installed sriovd"
+grep -q "^ExecReload=+$tmp/root" "$unit" || fail "ExecReload= does not name the installed sriovctl"
 grep -qx "BusName=org.sriovd1" "$unit" || fail "the unit does not name its bus name"
 
 verify=(systemd-analyze verify)
