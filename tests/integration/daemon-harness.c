@@ -331,6 +331,15 @@ size_t count_writes(FakeKernel *k, size_t from, const char *device_prefix, const
         return n;
 }
 
+const char *vf_address(FakeKernel *k, const char *pf, unsigned index) {
+        static char buf[8][13];
+        static unsigned next;
+        char *b = buf[next++ % 8];
+
+        assert_int_equal(fake_kernel_vf_address(k, pf, index, b), 0);
+        return b;
+}
+
 char *read_attribute(FakeKernel *k, const char *bdf, const char *attribute) {
         _cleanup_free_ char *path = NULL;
         char *text = NULL;

@@ -56,5 +56,7 @@ void daemon_dump(Daemon *d);
 
 /* Fake-kernel writes to a device (a BDF or a PF's VF) since index from. */
 size_t count_writes(FakeKernel *k, size_t from, const char *device_prefix, const char *attribute);
+/* The address of VF index of pf, in one of 8 buffers used in turn (so a few can be used at once). */
+const char *vf_address(FakeKernel *k, const char *pf, unsigned index);
 /* Reads an attribute file of a device straight from the testbed. */
 char *read_attribute(FakeKernel *k, const char *bdf, const char *attribute);

@@ -52,15 +52,6 @@ static void start_ready(Test *t) {
         check(t, daemon_wait_ready(t->daemon, 20 * SECOND));
 }
 
-static const char *vf(Test *t, const char *pf, unsigned index) {
-        static char buf[8][13];
-        static unsigned next;
-        char *b = buf[next++ % 8];
-
-        assert_int_equal(fake_kernel_vf_address(t->kernel, pf, index, b), 0);
-        return b;
-}
-
 /* ---- coldplug and hot-add ---- */
 
 static void test_coldplug_and_hot_add(void **state) {
@@ -154,7 +145,7 @@ static void test_resize_goes_through_zero_autoprobe_first(void **state) {
         assert_int_equal(count_writes(t->kernel, 0, "0000:3b:00.0", "sriov_numvfs"), 2);
         /* so the new VFs came up without a driver */
         for (unsigned i = 0; i < 4; i++)
-                assert_null(fake_kernel_driver(t->kernel, vf(t, "0000:3b:00.0", i)));
+                assert_null(fake_kernel_driver(t->kernel, vf_address(t->kernel, "0000:3b:00.0", i)));
         assert_int_equal(fake_kernel_n_violations(t->kernel), 0);
 }
 
@@ -167,7 +158,7 @@ static void test_vfdriver_binds_without_other_driver_first(void **state) {
         start_ready(t);
 
         for (unsigned i = 0; i < 4; i++) {
-                const char *v = vf(t, "0000:3b:00.0", i);
+                const char *v = vf_address(t->kernel, "0000:3b:00.0", i);
                 _cleanup_free_ char *bind = NULL;
                 size_t binds = 0;
 
@@ -197,7 +188,7 @@ static void test_held_vf_refuses_resize_until_released(void **state) {
         assert_int_equal(fake_kernel_num_vfs(t->kernel, "0000:3b:00.0"), 2);
 
         /* a VM takes VF 1, then the policy asks for 4 VFs */
-        assert_int_equal(fake_kernel_hold(t->kernel, vf(t, "0000:3b:00.0", 1), "qemu-system-x86", &qemu), 0);
+        assert_int_equal(fake_kernel_hold(t->kernel, vf_address(t->kernel, "0000:3b:00.0", 1), "qemu-system-x86", &qemu), 0);
         daemon_write_policy(t->daemon, "50-nic.conf", NIC_POLICY("NumVFs=4\nVFDriver=vfio-pci\n"));
         before = fake_kernel_n_writes(t->kernel);
         daemon_signal(t->daemon, SIGHUP);
@@ -212,7 +203,7 @@ static void test_held_vf_refuses_resize_until_released(void **state) {
         check(t, daemon_wait_num_vfs(t->daemon, "0000:3b:00.0", 4, 15 * SECOND));
         check(t, daemon_wait_status(t->daemon, "1 PF, 4 VFs", 10 * SECOND));
         for (unsigned i = 0; i < 4; i++)
-                check(t, streq_ptr(fake_kernel_driver(t->kernel, vf(t, "0000:3b:00.0", i)), "vfio-pci"));
+                check(t, streq_ptr(fake_kernel_driver(t->kernel, vf_address(t->kernel, "0000:3b:00.0", i)), "vfio-pci"));
         /* and sriov_numvfs was never written while the VF was held */
         if (fake_kernel_n_violations(t->kernel) > 0)
                 fail_msg("%s", fake_kernel_violation_at(t->kernel, 0));
@@ -243,7 +234,7 @@ static void test_assigned_vf_released_by_unbind(void **state) {
 
         assert_int_equal(fake_kernel_load(t->kernel, "module vfio-pci\n" NIC " numvfs=2"), 0);
         /* libvirt put VF 1 on vfio-pci for a VM; the policy never asked for that */
-        assigned = vf(t, "0000:3b:00.0", 1);
+        assigned = vf_address(t->kernel, "0000:3b:00.0", 1);
         assert_int_equal(fake_kernel_unbind(t->kernel, assigned), 0);
         assert_int_equal(fake_kernel_bind(t->kernel, assigned, "vfio-pci"), 0);
         daemon_write_policy(t->daemon, "50-nic.conf", NIC_POLICY("NumVFs=4\n"));
@@ -319,7 +310,7 @@ static void test_unmanaged_pfs(void **state) {
         assert_int_equal(fake_kernel_num_vfs(t->kernel, "0000:3b:00.0"), 2);
         assert_null(fake_kernel_driver(t->kernel, "0000:3b:00.0"));
         assert_int_equal(count_writes(t->kernel, 0, "0000:3b:00.0", "sriov_unmanaged_autoprobe"), 1);
-        assert_null(fake_kernel_driver(t->kernel, vf(t, "0000:3b:00.0", 0)));
+        assert_null(fake_kernel_driver(t->kernel, vf_address(t->kernel, "0000:3b:00.0", 0)));
         /* pci-pf-stub */
         assert_string_equal(fake_kernel_driver(t->kernel, "0000:5e:00.0"), "pci-pf-stub");
         assert_int_equal(fake_kernel_num_vfs(t->kernel, "0000:5e:00.0"), 2);
@@ -361,7 +352,7 @@ static void test_faults_reported_then_converge(void **state) {
                         assert_int_equal(fake_kernel_load(t->kernel, line), 0);
                         /* one fault per PF: the first write of that attribute fails */
                         assert_int_equal(fake_kernel_inject(t->kernel,
-                                                            streq(attributes[a], "driver_override") ? vf(t, pfs[n], 0) : pfs[n],
+                                                            streq(attributes[a], "driver_override") ? vf_address(t->kernel, pfs[n], 0) : pfs[n],
                                                             attributes[a], errors[e], 1), 0);
                 }
         daemon_write_policy(t->daemon, "50-nic.conf", NIC_POLICY("NumVFs=2\nDriversAutoprobe=no\nVFDriver=vfio-pci\n"));
@@ -377,7 +368,7 @@ static void test_faults_reported_then_converge(void **state) {
                                 assert_true(asprintf(&expected, "%s: failed: the PF driver ice cannot enable VFs", pfs[n]) > 0);
                         else
                                 assert_true(asprintf(&expected, "%s: failed: set %s %s=", pfs[n],
-                                                     streq(attributes[a], "driver_override") ? vf(t, pfs[n], 0) : pfs[n],
+                                                     streq(attributes[a], "driver_override") ? vf_address(t->kernel, pfs[n], 0) : pfs[n],
                                                      attributes[a]) > 0);
                         check(t, daemon_log_contains(t->daemon, expected));
                         if (!(errors[e] == ENOENT && streq(attributes[a], "sriov_numvfs")))
@@ -389,13 +380,13 @@ static void test_faults_reported_then_converge(void **state) {
         check(t, daemon_wait_status(t->daemon, "9 PFs, 18 VFs", 30 * SECOND));
         for (unsigned i = 0; i < 9; i++) {
                 assert_int_equal(fake_kernel_num_vfs(t->kernel, pfs[i]), 2);
-                check(t, streq_ptr(fake_kernel_driver(t->kernel, vf(t, pfs[i], 0)), "vfio-pci"));
-                check(t, streq_ptr(fake_kernel_driver(t->kernel, vf(t, pfs[i], 1)), "vfio-pci"));
+                check(t, streq_ptr(fake_kernel_driver(t->kernel, vf_address(t->kernel, pfs[i], 0)), "vfio-pci"));
+                check(t, streq_ptr(fake_kernel_driver(t->kernel, vf_address(t->kernel, pfs[i], 1)), "vfio-pci"));
         }
 
         /* the bind step: a VF loses its driver, and the probe that should bring it back fails once */
         for (size_t e = 0; e < ELEMENTSOF(errors); e++) {
-                const char *v = vf(t, pfs[e], 1);
+                const char *v = vf_address(t->kernel, pfs[e], 1);
                 _cleanup_free_ char *expected = NULL;
 
                 assert_int_equal(fake_kernel_inject(t->kernel, NULL, "drivers_probe", errors[e], 1), 0);

@@ -14,6 +14,7 @@
 
 #include "bus-harness.h"
 #include "daemon-harness.h"
+#include "status-client.h"
 #include "sriovd/macro.h"
 
 #define HANG 0          /* in the error lists below: the write hangs instead */
@@ -64,49 +65,6 @@ static const char *error_name(int e) {
         return e == HANG ? "hang" : strerrorname_np(e);
 }
 
-static const char *vf(Test *t, const char *pf, unsigned index) {
-        static char buf[8][13];
-        static unsigned next;
-        char *b = buf[next++ % 8];
-
-        assert_int_equal(fake_kernel_vf_address(t->kernel, pf, index, b), 0);
-        return b;
-}
-
-/* `sriovctl status --json` over the bus, as root: the daemon must answer, and quickly. */
-static json_object *status_json(Test *t) {
-        _cleanup_free_ char *out = NULL;
-        json_object *j;
-        int r;
-
-        check(t, daemon_running(t->daemon));
-        r = run_client(t->kernel, false, &out, SRIOVCTL, "status", "--json", NULL);
-        if (r != 0) {
-                daemon_dump(t->daemon);
-                fail_msg("sriovctl status exited with %d:\n%s", r, out);
-        }
-        j = json_tokener_parse(out);
-        if (!j)
-                fail_msg("not JSON:\n%s", out);
-        return j;
-}
-
-static json_object *find_pf(json_object *status, const char *address) {
-        json_object *pfs = json_object_object_get(status, "pfs");
-
-        for (size_t i = 0; i < json_object_array_length(pfs); i++) {
-                json_object *pf = json_object_array_get_idx(pfs, i);
-
-                if (streq(json_object_get_string(json_object_object_get(pf, "address")), address))
-                        return pf;
-        }
-        return NULL;
-}
-
-static const char *field(json_object *pf, const char *key) {
-        return pf ? json_object_get_string(json_object_object_get(pf, key)) : NULL;
-}
-
 /* The faulted write was the one that failed, or, for ENOENT from sriov_numvfs, what it taught. */
 static bool reason_fits(const char *reason, const char *attribute, int error) {
         if (!reason)
@@ -132,15 +90,15 @@ static unsigned wait_reported(Test *t, Want *want, size_t n, unsigned attempts) 
         size_t left = n;
 
         for (unsigned a = 0; a < attempts && left > 0; a++) {
-                json_object *status = status_json(t);
+                json_object *status = status_json(t->kernel, t->daemon);
 
                 calls++;
                 for (size_t i = 0; i < n; i++) {
-                        json_object *pf = find_pf(status, want[i].pf);
-                        const char *error = field(pf, "error");
+                        json_object *pf = status_find_pf(status, want[i].pf);
+                        const char *error = status_field(pf, "error");
 
-                        if (want[i].seen || !streq_ptr(field(pf, "state"), "failed") ||
-                            !reason_fits(field(pf, "reason"), want[i].attribute, want[i].error))
+                        if (want[i].seen || !streq_ptr(status_field(pf, "state"), "failed") ||
+                            !reason_fits(status_field(pf, "reason"), want[i].attribute, want[i].error))
                                 continue;
                         /* a hang has no errno; anything else names the one the kernel gave */
                         if (want[i].error != HANG && !streq_ptr(error, strerrorname_np(want[i].error)))
@@ -153,16 +111,16 @@ static unsigned wait_reported(Test *t, Want *want, size_t n, unsigned attempts) 
                         daemon_settle(t->daemon, SECOND / 4);
         }
         if (left > 0) {
-                json_object *status = status_json(t);
+                json_object *status = status_json(t->kernel, t->daemon);
 
                 daemon_dump(t->daemon);
                 for (size_t i = 0; i < n; i++)
                         if (!want[i].seen)
                                 print_message("not reported: %s %s %s: state %s, error %s, reason %s\n", want[i].pf,
                                               want[i].attribute, error_name(want[i].error),
-                                              strna(field(find_pf(status, want[i].pf), "state")),
-                                              strna(field(find_pf(status, want[i].pf), "error")),
-                                              strna(field(find_pf(status, want[i].pf), "reason")));
+                                              strna(status_field(status_find_pf(status, want[i].pf), "state")),
+                                              strna(status_field(status_find_pf(status, want[i].pf), "error")),
+                                              strna(status_field(status_find_pf(status, want[i].pf), "reason")));
                 fail_msg("%zu of %zu faults not reported", left, n);
         }
         return calls;
@@ -247,7 +205,7 @@ static void test_every_write_every_error(void **state) {
                         names[n] = pfs[n];
                         assert_true(asprintf(&line, "pf %s %s", pfs[n], attributes[a].hw) > 0);
                         assert_int_equal(fake_kernel_load(t->kernel, line), 0);
-                        device = attributes[a].on_vf ? vf(t, pfs[n], 0) : pfs[n];
+                        device = attributes[a].on_vf ? vf_address(t->kernel, pfs[n], 0) : pfs[n];
                         /* every write of that attribute fails (or hangs) until the fault is lifted */
                         assert_int_equal(fake_kernel_inject(t->kernel, device, attributes[a].name,
                                                             errors[e] == HANG ? FAKE_KERNEL_HANG : errors[e], 0), 0);
@@ -278,22 +236,22 @@ static void test_every_write_every_error(void **state) {
 
                 assert_int_equal(fake_kernel_num_vfs(t->kernel, pfs[i]), 2);
                 if (strstr(a->policy, "VFDriver=vfio-pci")) {
-                        check(t, streq_ptr(fake_kernel_driver(t->kernel, vf(t, pfs[i], 0)), "vfio-pci"));
-                        check(t, streq_ptr(fake_kernel_driver(t->kernel, vf(t, pfs[i], 1)), "vfio-pci"));
+                        check(t, streq_ptr(fake_kernel_driver(t->kernel, vf_address(t->kernel, pfs[i], 0)), "vfio-pci"));
+                        check(t, streq_ptr(fake_kernel_driver(t->kernel, vf_address(t->kernel, pfs[i], 1)), "vfio-pci"));
                 }
                 if (strstr(a->policy, "MSIXVectors=16")) {
-                        _cleanup_free_ char *msix = read_attribute(t->kernel, vf(t, pfs[i], 0), "sriov_vf_msix_count");
+                        _cleanup_free_ char *msix = read_attribute(t->kernel, vf_address(t->kernel, pfs[i], 0), "sriov_vf_msix_count");
                         if (!streq_ptr(msix, "16"))
-                                fail_msg("%s: sriov_vf_msix_count is %s", vf(t, pfs[i], 0), strna(msix));
+                                fail_msg("%s: sriov_vf_msix_count is %s", vf_address(t->kernel, pfs[i], 0), strna(msix));
                 }
                 if (strstr(a->policy, "Unmanaged=pf-stub") && !strstr(a->hw, "unmanaged=yes"))
                         check(t, streq_ptr(fake_kernel_driver(t->kernel, pfs[i]), "pci-pf-stub"));
         }
         {
-                json_object *status = status_json(t);
+                json_object *status = status_json(t->kernel, t->daemon);
 
                 for (size_t i = 0; i < n; i++)
-                        check(t, streq_ptr(field(find_pf(status, pfs[i]), "state"), "applied"));
+                        check(t, streq_ptr(status_field(status_find_pf(status, pfs[i]), "state"), "applied"));
                 json_object_put(status);
         }
         check_no_vf_destroyed(t, names, n);
@@ -306,8 +264,8 @@ static void test_every_write_every_error(void **state) {
 /* ---- the bus files: drivers/X/unbind and drivers_probe, one PF, × every error ---- */
 
 static bool vfs_on(Test *t, const char *pf, const char *driver) {
-        return streq_ptr(fake_kernel_driver(t->kernel, vf(t, pf, 0)), driver) &&
-               streq_ptr(fake_kernel_driver(t->kernel, vf(t, pf, 1)), driver);
+        return streq_ptr(fake_kernel_driver(t->kernel, vf_address(t->kernel, pf, 0)), driver) &&
+               streq_ptr(fake_kernel_driver(t->kernel, vf_address(t->kernel, pf, 1)), driver);
 }
 
 static void test_bus_files_every_error(void **state) {
@@ -378,9 +336,9 @@ static void test_pf_removed_mid_write(void **state) {
         fake_kernel_release_hangs(t->kernel);
         check(t, daemon_wait_log(t->daemon, "0000:3b:00.0: the PF is gone", 10 * SECOND));
         check(t, daemon_wait_status(t->daemon, "1 PF, 2 VFs", 10 * SECOND));
-        status = status_json(t);
-        check(t, find_pf(status, "0000:3b:00.0") == NULL);
-        check(t, streq_ptr(field(find_pf(status, "0000:5e:00.0"), "state"), "applied"));
+        status = status_json(t->kernel, t->daemon);
+        check(t, status_find_pf(status, "0000:3b:00.0") == NULL);
+        check(t, streq_ptr(status_field(status_find_pf(status, "0000:5e:00.0"), "state"), "applied"));
         json_object_put(status);
 
         /* it comes back: configured as if new */
@@ -413,8 +371,8 @@ static void test_vf_removed_while_binding(void **state) {
 
         check(t, daemon_wait_status(t->daemon, "1 PF, 2 VFs", 20 * SECOND));
         check(t, vfs_on(t, "0000:3b:00.0", "vfio-pci"));
-        status = status_json(t);
-        check(t, streq_ptr(field(find_pf(status, "0000:3b:00.0"), "state"), "applied"));
+        status = status_json(t->kernel, t->daemon);
+        check(t, streq_ptr(status_field(status_find_pf(status, "0000:3b:00.0"), "state"), "applied"));
         json_object_put(status);
         assert_int_equal(daemon_stop(t->daemon), 0);
 }

@@ -15,6 +15,7 @@
 
 #include "bus-harness.h"
 #include "daemon-harness.h"
+#include "status-client.h"
 #include "sriovd/macro.h"
 
 #define N_PFS 16
@@ -124,60 +125,22 @@ static void check_rss_returned(Test *t, const char *what, long baseline) {
                 fail_msg("%s: RSS grew from %ld to %ld KiB", what, baseline, after);
 }
 
-static json_object *status_json(Test *t) {
-        _cleanup_free_ char *out = NULL;
-        json_object *j;
-        int r;
-
-        check(t, daemon_running(t->daemon));
-        r = run_client(t->kernel, false, &out, SRIOVCTL, "status", "--json", NULL);
-        if (r != 0) {
-                daemon_dump(t->daemon);
-                fail_msg("sriovctl status exited with %d:\n%s", r, out);
-        }
-        j = json_tokener_parse(out);
-        if (!j)
-                fail_msg("not JSON:\n%s", out);
-        return j;
-}
-
-static json_object *find_pf(json_object *status, const char *address) {
-        json_object *pfs = json_object_object_get(status, "pfs");
-
-        for (size_t i = 0; i < json_object_array_length(pfs); i++) {
-                json_object *pf = json_object_array_get_idx(pfs, i);
-
-                if (streq(json_object_get_string(json_object_object_get(pf, "address")), address))
-                        return pf;
-        }
-        return NULL;
-}
-
-static const char *vf(Test *t, const char *pf, unsigned index) {
-        static char buf[8][13];
-        static unsigned next;
-        char *b = buf[next++ % 8];
-
-        assert_int_equal(fake_kernel_vf_address(t->kernel, pf, index, b), 0);
-        return b;
-}
-
 /* Every PF in use has its 8 VFs on vfio-pci, and says it is applied. */
 static bool converged(Test *t, const bool *present) {
-        json_object *status = status_json(t);
+        json_object *status = status_json(t->kernel, t->daemon);
         bool ok = true;
 
         for (size_t i = 0; ok && i < N_PFS + 2; i++) {
-                json_object *pf = find_pf(status, t->pfs[i]);
+                json_object *pf = status_find_pf(status, t->pfs[i]);
 
                 if (!present[i]) {
                         ok = !pf;
                         continue;
                 }
-                ok = pf && streq_ptr(json_object_get_string(json_object_object_get(pf, "state")), "applied") &&
+                ok = pf && streq_ptr(status_field(pf, "state"), "applied") &&
                      fake_kernel_num_vfs(t->kernel, t->pfs[i]) == N_VFS;
                 for (unsigned v = 0; ok && v < N_VFS; v++)
-                        ok = streq_ptr(fake_kernel_driver(t->kernel, vf(t, t->pfs[i], v)), "vfio-pci");
+                        ok = streq_ptr(fake_kernel_driver(t->kernel, vf_address(t->kernel, t->pfs[i], v)), "vfio-pci");
         }
         json_object_put(status);
         return ok;
@@ -192,7 +155,7 @@ static void start_and_wait(Test *t) {
 /* A sequential warm-up, so the baseline includes what the first calls allocate for good. */
 static void warm_up(Test *t) {
         for (unsigned i = 0; i < 20; i++)
-                json_object_put(status_json(t));
+                json_object_put(status_json(t->kernel, t->daemon));
         daemon_settle(t->daemon, SECOND / 2);
 }
 
@@ -219,7 +182,7 @@ static void test_uevent_burst(void **state) {
                 size_t target = i % (N_PFS * (N_VFS + 1)), p = target / (N_VFS + 1), v = target % (N_VFS + 1);
 
                 if (i == 2000)
-                        assert_int_equal(fake_kernel_unbind(t->kernel, vf(t, t->pfs[2], 3)), 0);
+                        assert_int_equal(fake_kernel_unbind(t->kernel, vf_address(t->kernel, t->pfs[2], 3)), 0);
                 else if (i == 4000 || i == 6000) {
                         _cleanup_free_ char *line = NULL;
                         size_t n = i == 4000 ? N_PFS : N_PFS + 1;
@@ -233,10 +196,10 @@ static void test_uevent_burst(void **state) {
                         assert_int_equal(fake_kernel_remove_pf(t->kernel, t->pfs[n]), 0);
                         present[n] = false;
                 } else if (i == 8000) {
-                        assert_int_equal(fake_kernel_unbind(t->kernel, vf(t, t->pfs[7], 0)), 0);
-                        assert_int_equal(fake_kernel_unbind(t->kernel, vf(t, t->pfs[7], 7)), 0);
+                        assert_int_equal(fake_kernel_unbind(t->kernel, vf_address(t->kernel, t->pfs[7], 0)), 0);
+                        assert_int_equal(fake_kernel_unbind(t->kernel, vf_address(t->kernel, t->pfs[7], 7)), 0);
                 } else if (present[p])
-                        assert_int_equal(fake_kernel_uevent(t->kernel, v == 0 ? t->pfs[p] : vf(t, t->pfs[p], (unsigned) v - 1),
+                        assert_int_equal(fake_kernel_uevent(t->kernel, v == 0 ? t->pfs[p] : vf_address(t->kernel, t->pfs[p], (unsigned) v - 1),
                                                             "change"), 0);
         }
         burst_usec = now_usec() - start;
