@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/inotify.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "manager.h"
@@ -60,14 +61,16 @@ void vfio_watch_refresh(VfioWatch *w) {
         if (!w)
                 return;
         m = w->manager;
-        if (!w->groups) {
+        /* called for every PF that comes and goes: a look before trying to watch spares an open()
+         * that fails on every host without vfio-pci loaded */
+        if (!w->groups && access(VFIO_DIR, F_OK) >= 0) {
                 r = sd_event_add_inotify(m->event, &w->groups, VFIO_DIR, WATCH_MASK, on_groups, w);
                 if (r < 0 && r != -ENOENT)
                         log_warning_errno(r, "Cannot watch %s, vfio holders are noticed only on udev events: %m", VFIO_DIR);
                 else if (r >= 0)
                         log_debug("watching %s", VFIO_DIR);
         }
-        if (!w->cdevs) {
+        if (!w->cdevs && access(VFIO_DEVICES_DIR, F_OK) >= 0) {
                 r = sd_event_add_inotify(m->event, &w->cdevs, VFIO_DEVICES_DIR, WATCH_MASK, on_cdevs, w);
                 if (r < 0 && r != -ENOENT)
                         log_warning_errno(r, "Cannot watch %s: %m", VFIO_DEVICES_DIR);

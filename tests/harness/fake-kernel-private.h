@@ -103,8 +103,9 @@ typedef struct Holder Holder;
 typedef struct Fault {
         char *bdf;              /* fnmatch glob, or NULL for files that belong to no device */
         char *attribute;        /* fnmatch glob */
-        int error;
+        int error;              /* 0 for a latency */
         unsigned remaining;     /* 0: until cleared */
+        uint64_t delay_usec;    /* a latency: the write is answered this much later, and only then takes effect */
 } Fault;
 
 typedef struct PendingUevent {
@@ -134,6 +135,7 @@ struct FakeKernel {
         unsigned tmp_counter;
 
         GPtrArray *faults;      /* Fault* */
+        GPtrArray *latencies;   /* Fault*, with delay_usec */
         GPtrArray *writes;      /* FakeWrite* */
         GPtrArray *violations;  /* char* */
         GPtrArray *uevents;     /* char* */

@@ -23,12 +23,14 @@ struct Request {
         int fd;
         sd_event_source *source;
         bool received;
+        uint64_t received_usec;
         char *path;
         char *data;             /* NUL-terminated copy, as kernfs hands it to a store */
         size_t size;
         char *device;           /* BDF, or NULL */
         char *attribute;
         bool hung;              /* an injected hang holds it */
+        sd_event_source *delay; /* an injected latency holds it until this fires */
         bool blocked;           /* a vfio user holds what it needs */
 };
 
@@ -67,6 +69,7 @@ static void request_free(Request *r) {
         if (!r)
                 return;
         sd_event_source_disable_unref(r->source);
+        sd_event_source_disable_unref(r->delay);
         if (r->fd >= 0)
                 close(r->fd);
         g_free(r->path);
@@ -120,6 +123,7 @@ static void request_finish(FakeKernel *k, Request *r, int result) {
                 w->value[len - 1] = '\0';
         w->result = result == KERNEL_PASS ? (int) r->size : result;
         w->usec = now_usec();
+        w->received_usec = r->received_usec;
         g_ptr_array_add(k->writes, w);
 
         int32_t answer = result;
@@ -176,18 +180,38 @@ void kernel_recheck_blocked(FakeKernel *k) {
                 request_process(k, blocked->pdata[i]);
 }
 
+static bool fault_matches(const Fault *f, const Request *r) {
+        if (f->bdf ? !r->device || fnmatch(f->bdf, r->device, 0) != 0 : r->device != NULL)
+                return false;
+        return fnmatch(f->attribute, r->attribute, 0) == 0;
+}
+
 static int fault_take(FakeKernel *k, Request *r) {
         for (guint i = 0; i < k->faults->len; i++) {
                 Fault *f = k->faults->pdata[i];
-                if (f->bdf ? !r->device || fnmatch(f->bdf, r->device, 0) != 0 : r->device != NULL)
-                        continue;
-                if (fnmatch(f->attribute, r->attribute, 0) != 0)
+                if (!fault_matches(f, r))
                         continue;
                 int error = f->error;
                 if (f->remaining > 0 && --f->remaining == 0)
                         g_ptr_array_remove_index(k->faults, i);
                 return error;
         }
+        return 0;
+}
+
+static uint64_t latency_of(FakeKernel *k, const Request *r) {
+        for (guint i = 0; i < k->latencies->len; i++) {
+                const Fault *f = k->latencies->pdata[i];
+                if (fault_matches(f, r))
+                        return f->delay_usec;
+        }
+        return 0;
+}
+
+static int delay_cb(sd_event_source *s, uint64_t usec, void *userdata) {
+        Request *r = userdata;
+        r->delay = sd_event_source_disable_unref(r->delay);
+        request_process(r->k, r);
         return 0;
 }
 
@@ -212,6 +236,12 @@ static void request_start(FakeKernel *k, Request *r) {
         }
         if (fault > 0) {
                 request_finish(k, r, -fault);
+                return;
+        }
+        /* a slow store: other writes are answered meanwhile, as other devices' stores run in parallel */
+        uint64_t delay = latency_of(k, r);
+        if (delay > 0 && sd_event_add_time_relative(k->event, &r->delay, CLOCK_MONOTONIC, delay, 0, delay_cb, r) >= 0) {
+                request_wait(r);
                 return;
         }
         request_process(k, r);
@@ -244,6 +274,7 @@ static int request_io_cb(sd_event_source *s, int fd, uint32_t revents, void *use
                 return 0;
         }
         r->received = true;
+        r->received_usec = now_usec();
         r->path = g_strndup(buf, (size_t) (nl - buf));
         r->size = (size_t) n - (size_t) (nl + 1 - buf);
         r->data = g_malloc(r->size + 1);
@@ -300,6 +331,7 @@ int fake_kernel_new(FakeKernel **ret) {
         k->reserved = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         k->drivers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify) driver_free);
         k->faults = g_ptr_array_new_with_free_func((GDestroyNotify) fault_free);
+        k->latencies = g_ptr_array_new_with_free_func((GDestroyNotify) fault_free);
         k->writes = g_ptr_array_new_with_free_func((GDestroyNotify) fake_write_free);
         k->violations = g_ptr_array_new_with_free_func(g_free);
         k->uevents = g_ptr_array_new_with_free_func(g_free);
@@ -352,6 +384,7 @@ FakeKernel *fake_kernel_free(FakeKernel *k) {
         g_clear_pointer(&k->reserved, g_hash_table_unref);
         g_clear_pointer(&k->drivers, g_hash_table_unref);
         g_clear_pointer(&k->faults, g_ptr_array_unref);
+        g_clear_pointer(&k->latencies, g_ptr_array_unref);
         g_clear_pointer(&k->writes, g_ptr_array_unref);
         g_clear_pointer(&k->violations, g_ptr_array_unref);
         g_clear_pointer(&k->uevents, g_ptr_array_unref);
@@ -385,8 +418,21 @@ int fake_kernel_inject(FakeKernel *k, const char *bdf, const char *attribute, in
 }
 
 void fake_kernel_clear_faults(FakeKernel *k) {
-        if (k)
-                g_ptr_array_set_size(k->faults, 0);
+        if (!k)
+                return;
+        g_ptr_array_set_size(k->faults, 0);
+        g_ptr_array_set_size(k->latencies, 0);
+}
+
+int fake_kernel_set_latency(FakeKernel *k, const char *bdf, const char *attribute, uint64_t usec) {
+        if (!k || !attribute || usec == 0)
+                return -EINVAL;
+        Fault *f = g_new0(Fault, 1);
+        f->bdf = g_strdup(bdf);
+        f->attribute = g_strdup(attribute);
+        f->delay_usec = usec;
+        g_ptr_array_add(k->latencies, f);
+        return 0;
 }
 
 unsigned fake_kernel_n_hung(FakeKernel *k) {

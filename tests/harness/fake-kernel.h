@@ -39,7 +39,11 @@ int fake_kernel_uevent(FakeKernel *k, const char *bdf, const char *action);
  * "driver_override"; for bus files pass bdf=NULL and attribute "drivers_probe" or "drivers/vfio-pci/bind")
  * fail with -error (positive errno), or hang when error == FAKE_KERNEL_HANG. */
 int fake_kernel_inject(FakeKernel *k, const char *bdf, const char *attribute, int error, unsigned count);
-void fake_kernel_clear_faults(FakeKernel *k);
+/* Latency: every write to ATTRIBUTE of BDF (matched as for faults; the first latency that matches counts)
+ * is answered usec later, and takes effect only then; other writes are answered meanwhile. A
+ * slow sriov_numvfs store (VF creation) is how benchmarks show that PFs are configured in parallel. */
+int fake_kernel_set_latency(FakeKernel *k, const char *bdf, const char *attribute, uint64_t usec);
+void fake_kernel_clear_faults(FakeKernel *k);       /* and latencies */
 unsigned fake_kernel_n_hung(FakeKernel *k);
 void fake_kernel_release_hangs(FakeKernel *k);           /* hung writes now complete with the real semantics */
 
@@ -57,6 +61,7 @@ typedef struct FakeWrite {
         char *value;       /* as written, trailing newline stripped */
         int result;        /* bytes written, or -errno */
         uint64_t usec;     /* CLOCK_MONOTONIC when it was answered */
+        uint64_t received_usec;   /* and when it reached the kernel */
 } FakeWrite;
 size_t fake_kernel_n_writes(FakeKernel *k);
 const FakeWrite *fake_kernel_write_at(FakeKernel *k, size_t i);

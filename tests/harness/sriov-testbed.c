@@ -32,6 +32,10 @@ static void usage(FILE *f) {
                 "  --line 'pf ...'                    one line of hardware description, repeatable\n"
                 "  --fault BDF:ATTR:ERRNO[:COUNT]     fail writes to ATTR of BDF (a glob; empty for bus files)\n"
                 "                                     with ERRNO (EBUSY, 16, or HANG); COUNT 0 or absent: always\n"
+                "  --latency BDF:ATTR:MSEC            answer writes to ATTR of BDF (a glob) MSEC later, others\n"
+                "                                     meanwhile; e.g. '*:sriov_numvfs:50'\n"
+                "  --write-times FILE                 append \"RECEIVED ANSWERED BDF ATTR\" per write to FILE, in\n"
+                "                                     microseconds of CLOCK_MONOTONIC (BDF - for bus files)\n"
                 "  --writes FILE                      append \"PATH VALUE => RESULT\" per write to FILE\n"
                 "  --control PATH                     make a FIFO at PATH for commands from COMMAND, one per line:\n"
                 "                                       load HW-LINE     hot-add (a 'pf ...' line), with uevents\n"
@@ -93,6 +97,29 @@ static int parse_fault(FakeKernel *k, const char *spec) {
         g_clear_pointer(&parts[n - 1], g_free);
         g_autofree char *bdf = g_strjoinv(":", parts);
         return fake_kernel_inject(k, *bdf ? bdf : NULL, attribute, error, count);
+}
+
+static int parse_latency(FakeKernel *k, const char *spec) {
+        const char *colon = strrchr(spec, ':');
+        char *end;
+        if (!colon || colon == spec) {
+                fprintf(stderr, "sriov-testbed: --latency %s: expected BDF:ATTR:MSEC\n", spec);
+                return -EINVAL;
+        }
+        unsigned long msec = strtoul(colon + 1, &end, 10);
+        if (!all_digits(colon + 1) || *end || msec == 0 || msec > 3600 * 1000) {
+                fprintf(stderr, "sriov-testbed: --latency %s: '%s' is not a number of milliseconds from 1 to 3600000\n",
+                        spec, colon + 1);
+                return -EINVAL;
+        }
+        g_autofree char *head = g_strndup(spec, (gsize) (colon - spec));
+        char *attr = strrchr(head, ':');
+        if (!attr || !attr[1]) {
+                fprintf(stderr, "sriov-testbed: --latency %s: expected BDF:ATTR:MSEC\n", spec);
+                return -EINVAL;
+        }
+        *attr++ = '\0';
+        return fake_kernel_set_latency(k, *head ? head : NULL, attr, (uint64_t) msec * 1000);
 }
 
 /* --control: what happens to a host from outside (a PF hot-plugged, a VM holding a VF), asked for by the
@@ -338,12 +365,28 @@ static void write_log(FakeKernel *k, const char *path) {
         fclose(f);
 }
 
+static void write_times(FakeKernel *k, const char *path) {
+        FILE *f = fopen(path, "ae");
+        if (!f) {
+                fprintf(stderr, "sriov-testbed: %s: %m\n", path);
+                return;
+        }
+        for (size_t i = 0; i < fake_kernel_n_writes(k); i++) {
+                const FakeWrite *w = fake_kernel_write_at(k, i);
+                fprintf(f, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %s %s\n", w->received_usec, w->usec,
+                        w->device ? w->device : "-", w->attribute);
+        }
+        fclose(f);
+}
+
 int main(int argc, char **argv) {
         static const struct option options[] = {
                 { "hw", required_argument, NULL, 'H' },
                 { "line", required_argument, NULL, 'l' },
                 { "fault", required_argument, NULL, 'f' },
+                { "latency", required_argument, NULL, 'L' },
                 { "writes", required_argument, NULL, 'w' },
+                { "write-times", required_argument, NULL, 't' },
                 { "control", required_argument, NULL, 'c' },
                 { "help", no_argument, NULL, 'h' },
                 {}
@@ -363,7 +406,7 @@ int main(int argc, char **argv) {
                 return 125;
         }
 
-        const char *writes = NULL, *control_path = NULL;
+        const char *writes = NULL, *times = NULL, *control_path = NULL;
         int c;
         while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
                 switch (c) {
@@ -376,8 +419,15 @@ int main(int argc, char **argv) {
                 case 'f':
                         r = parse_fault(k, optarg);
                         break;
+                case 'L':
+                        r = parse_latency(k, optarg);
+                        break;
                 case 'w':
                         writes = optarg;
+                        r = 0;
+                        break;
+                case 't':
+                        times = optarg;
                         r = 0;
                         break;
                 case 'c':
@@ -445,5 +495,7 @@ int main(int argc, char **argv) {
                 status = 128 + received_signal;
         if (writes)
                 write_log(k, writes);
+        if (times)
+                write_times(k, times);
         return status;   /* the cleanup kills what still runs and removes the testbed */
 }

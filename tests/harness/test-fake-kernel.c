@@ -599,6 +599,40 @@ static void test_concurrent_writes_from_threads(void **state) {
         assert_int_equal(fake_kernel_num_vfs(k, ICE), 3);
 }
 
+static void test_latency_delays_one_store_while_others_answer(void **state) {
+        FakeKernel *k = *state;
+        load(k, HW_ICE HW_ICE2);
+        assert_int_equal(fake_kernel_set_latency(k, ICE, "sriov_numvfs", 0), -EINVAL);
+        assert_int_equal(fake_kernel_set_latency(k, ICE, "sriov_numvfs", 300 * 1000), 0);
+        char *argv[] = { (char *) SYSFS_WRITE, (char *) "-j",
+                         (char *) "/sys/bus/pci/devices/" ICE "/sriov_numvfs=3",
+                         (char *) "/sys/bus/pci/devices/" ICE2 "/sriov_numvfs=2",
+                         NULL };
+        uint64_t start = (uint64_t) g_get_monotonic_time();
+        pid_t pid;
+        assert_int_equal(fake_kernel_spawn(k, argv, NULL, &pid), 0);
+        /* the other PF's store is answered while the slow one waits, which has no effect yet */
+        assert_int_equal(fake_kernel_run(k, 10 * USEC_PER_SEC, write_logged_for, (void *) ICE2), 0);
+        assert_int_equal(fake_kernel_n_writes(k), 1);
+        assert_int_equal(fake_kernel_num_vfs(k, ICE2), 2);
+        assert_int_equal(fake_kernel_num_vfs(k, ICE), 0);
+        int status;
+        assert_int_equal(fake_kernel_wait(k, pid, 10 * USEC_PER_SEC, &status), 0);
+        assert_int_equal(status, 0);
+        const FakeWrite *w = fake_kernel_write_at(k, 1);
+        assert_string_equal(w->device, ICE);
+        assert_int_equal(w->result, 1);
+        assert_true(w->usec - start >= 300 * 1000);
+        assert_true(w->received_usec >= start && w->usec - w->received_usec >= 300 * 1000);
+        assert_int_equal(fake_kernel_num_vfs(k, ICE), 3);
+
+        /* cleared with the faults: the next store is answered at once */
+        fake_kernel_clear_faults(k);
+        assert_int_equal(write_attr(k, ICE2, "sriov_numvfs", "0"), 1);
+        assert_int_equal(write_attr(k, ICE, "sriov_numvfs", "0"), 1);
+        assert_int_equal(fake_kernel_num_vfs(k, ICE), 0);
+}
+
 static void test_held_vf_blocks_disable_until_released(void **state) {
         FakeKernel *k = *state;
         load(k, "module vfio-pci enable_sriov=1\n"
@@ -927,6 +961,7 @@ int main(void) {
                 T(test_inject_errno_with_count),
                 T(test_hung_write_released_while_other_pf_answers),
                 T(test_concurrent_writes_from_threads),
+                T(test_latency_delays_one_store_while_others_answer),
                 T(test_held_vf_blocks_disable_until_released),
                 T(test_held_vf_blocks_unbind),
                 T(test_hot_add_pf_sends_add),

@@ -32,6 +32,7 @@ struct Daemon {
         unsigned n_watchdog;
         char *last_status;
         char **env;
+        const char *log_level;
 };
 
 static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -67,6 +68,7 @@ Daemon *daemon_new(FakeKernel *k) {
         assert_non_null(d);
         d->kernel = k;
         d->pid = -1;
+        d->log_level = "debug";
         assert_true(asprintf(&d->dir, "%s/.sriovd", root) > 0);
         assert_int_equal(mkdir(d->dir, 0755), 0);
         assert_true(asprintf(&d->policies, "%s/policies", d->dir) > 0);
@@ -140,8 +142,12 @@ unsigned daemon_n_watchdog(Daemon *d) {
         return d->n_watchdog;
 }
 
+void daemon_set_log_level(Daemon *d, const char *level) {
+        d->log_level = level;
+}
+
 void daemon_start(Daemon *d) {
-        _cleanup_free_ char *config = NULL, *path = NULL, *notify = NULL;
+        _cleanup_free_ char *config = NULL, *path = NULL, *notify = NULL, *level = NULL;
         _cleanup_strv_free_ char **argv = NULL, **env = strv_copy(d->env);
         const char *wrapper = getenv("SRIOVD_TEST_WRAPPER");
 
@@ -149,13 +155,14 @@ void daemon_start(Daemon *d) {
         d->ready = false;
         d->exited = false;
         assert_true(asprintf(&config, "--config=%s", d->config) > 0);
+        assert_true(asprintf(&level, "--log-level=%s", d->log_level) > 0);
         assert_true(asprintf(&path, "SRIOVD_CONFIG_PATH=%s", d->policies) > 0);
         assert_true(asprintf(&notify, "NOTIFY_SOCKET=%s", d->notify_path) > 0);
         /* SRIOVD_TEST_WRAPPER runs the daemon under a tool, e.g. "valgrind --error-exitcode=99". */
         assert_int_equal(strv_split_whitespace(strempty(wrapper), &argv), 0);
         assert_int_equal(strv_extend(&argv, SRIOVD), 0);
         assert_int_equal(strv_extend(&argv, config), 0);
-        assert_int_equal(strv_extend(&argv, "--log-level=debug"), 0);
+        assert_int_equal(strv_extend(&argv, level), 0);
         assert_non_null(env);
         /* Off the host's own system bus, unless the test brought a bus of its own. */
         if (!getenv("DBUS_SYSTEM_BUS_ADDRESS"))

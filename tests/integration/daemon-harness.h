@@ -22,6 +22,8 @@ void daemon_write_config(Daemon *d, const char *text);
 
 /* An environment variable for the next start, "NAME=value". */
 void daemon_setenv(Daemon *d, const char *assignment);
+/* --log-level= for the next start ("debug" unless set); level must outlive the daemon. */
+void daemon_set_log_level(Daemon *d, const char *level);
 void daemon_start(Daemon *d);
 /* WATCHDOG=1 messages received so far. */
 unsigned daemon_n_watchdog(Daemon *d);
