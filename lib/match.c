@@ -1,4 +1,4 @@
-/* Matches PFs against policies: fnmatch globs over address, driver, netdevs and ID_PATH, IDs by value. */
+/* Matches PFs against policies: fnmatch globs over address, driver, netdevs, ID_PATH and serial, IDs by value. */
 #include <fnmatch.h>
 #include <stdlib.h>
 
@@ -54,8 +54,11 @@ bool policy_matches(const Policy *p, const PfSnapshot *pf) {
                 return false;
         if (m->path && !glob_any(m->path, pf->id_path))
                 return false;
+        /* A PF without the capability has no serial: it matches no Serial= at all. */
+        if (m->serial && !glob_any(m->serial, pf->serial))
+                return false;
         /* A policy without conditions is rejected by the parser; never let it match everything. */
-        return m->pci_address || m->n_vendor || m->n_device || m->driver || m->interface || m->path;
+        return m->pci_address || m->n_vendor || m->n_device || m->driver || m->interface || m->path || m->serial;
 }
 
 int policy_match(Policy * const *policies, size_t n_policies, const PfSnapshot *pf, MatchResult *ret) {

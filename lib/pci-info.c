@@ -38,13 +38,15 @@ static struct pci_access *access_new(void) {
         return a;
 }
 
-int pci_read_sriov_capability(const char *address, SriovCapability *ret) {
+/* Finds extended capability id of the device at address and hands it to read. -ENODEV when libpci
+ * cannot reach its config space, -EOPNOTSUPP when it has no such capability. */
+static int read_ext_cap(const char *address, int id, void (*read)(struct pci_dev *dev, struct pci_cap *cap, void *userdata),
+                        void *userdata) {
         volatile struct pci_access *acc = NULL;
         jmp_buf jump;
         PciAddress pa;
         struct pci_dev *dev;
         struct pci_cap *cap;
-        SriovCapability c;
         int r;
 
         r = pci_address_parse(address, &pa);
@@ -76,27 +78,67 @@ int pci_read_sriov_capability(const char *address, SriovCapability *ret) {
                 r = -ENODEV;
         else if (!(pci_fill_info(dev, PCI_FILL_EXT_CAPS) & PCI_FILL_EXT_CAPS))
                 r = -ENODEV;
-        else if (!(cap = pci_find_cap(dev, PCI_EXT_CAP_ID_SRIOV, PCI_CAP_EXTENDED)))
+        else if (!(cap = pci_find_cap(dev, id, PCI_CAP_EXTENDED)))
                 r = -EOPNOTSUPP;
         else {
-                c = (SriovCapability) {
-                        .initial_vfs = pci_read_word(dev, cap->addr + PCI_IOV_INITIALVF),
-                        .total_vfs = pci_read_word(dev, cap->addr + PCI_IOV_TOTALVF),
-                        .num_vfs = pci_read_word(dev, cap->addr + PCI_IOV_NUMVF),
-                        .offset = pci_read_word(dev, cap->addr + PCI_IOV_OFFSET),
-                        .stride = pci_read_word(dev, cap->addr + PCI_IOV_STRIDE),
-                        .vf_device = pci_read_word(dev, cap->addr + PCI_IOV_DID),
-                };
+                read(dev, cap, userdata);
                 r = 0;
         }
         if (dev)
                 pci_free_dev(dev);
         pci_cleanup((struct pci_access *) acc);
         error_jump = NULL;
+        return r;
+}
+
+static void read_sriov(struct pci_dev *dev, struct pci_cap *cap, void *userdata) {
+        *(SriovCapability *) userdata = (SriovCapability) {
+                .initial_vfs = pci_read_word(dev, cap->addr + PCI_IOV_INITIALVF),
+                .total_vfs = pci_read_word(dev, cap->addr + PCI_IOV_TOTALVF),
+                .num_vfs = pci_read_word(dev, cap->addr + PCI_IOV_NUMVF),
+                .offset = pci_read_word(dev, cap->addr + PCI_IOV_OFFSET),
+                .stride = pci_read_word(dev, cap->addr + PCI_IOV_STRIDE),
+                .vf_device = pci_read_word(dev, cap->addr + PCI_IOV_DID),
+        };
+}
+
+int pci_read_sriov_capability(const char *address, SriovCapability *ret) {
+        SriovCapability c;
+        int r;
+
+        r = read_ext_cap(address, PCI_EXT_CAP_ID_SRIOV, read_sriov, &c);
         if (r < 0)
                 return r;
         *ret = c;
         return 0;
+}
+
+static void read_dsn(struct pci_dev *dev, struct pci_cap *cap, void *userdata) {
+        /* The lower dword first, at offset 4 past the header; then the upper one. */
+        *(uint64_t *) userdata = (uint64_t) pci_read_long(dev, cap->addr + 8) << 32 | pci_read_long(dev, cap->addr + 4);
+}
+
+int pci_format_serial(uint64_t serial, char **ret) {
+        char *s;
+
+        if (asprintf(&s, "%02x-%02x-%02x-%02x-%02x-%02x-%02x-%02x",
+                     (unsigned) (serial >> 56) & 0xff, (unsigned) (serial >> 48) & 0xff,
+                     (unsigned) (serial >> 40) & 0xff, (unsigned) (serial >> 32) & 0xff,
+                     (unsigned) (serial >> 24) & 0xff, (unsigned) (serial >> 16) & 0xff,
+                     (unsigned) (serial >> 8) & 0xff, (unsigned) serial & 0xff) < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+int pci_read_serial(const char *address, char **ret) {
+        uint64_t serial = 0;
+        int r;
+
+        r = read_ext_cap(address, PCI_EXT_CAP_ID_DSN, read_dsn, &serial);
+        if (r < 0)
+                return r;
+        return pci_format_serial(serial, ret);
 }
 
 struct PciNames {

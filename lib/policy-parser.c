@@ -130,6 +130,10 @@ static void parse_match_path(ParseContext *c, const char *key, const char *value
         parse_glob_list(c, &c->policy->match.path, value);
 }
 
+static void parse_match_serial(ParseContext *c, const char *key, const char *value) {
+        parse_glob_list(c, &c->policy->match.serial, value);
+}
+
 static void parse_num_vfs(ParseContext *c, const char *key, const char *value) {
         unsigned n;
         int r;
@@ -185,6 +189,20 @@ static void parse_unmanaged(ParseContext *c, const char *key, const char *value)
         if (m < 0)
                 return context_error(c, "%s=: \"%s\" is not one of kernel, pf-stub, vfio-pci, no", key, value);
         c->policy->unmanaged = m;
+}
+
+static void parse_eswitch_mode(ParseContext *c, const char *key, const char *value) {
+        EswitchMode m;
+
+        if (isempty(value)) {
+                c->policy->eswitch_mode = _ESWITCH_MODE_INVALID;
+                return;
+        }
+        m = eswitch_mode_from_string(value);
+        if (m < 0)
+                return context_error(c, "%s=: \"%s\" is not one of legacy, switchdev", key, value);
+        c->policy->eswitch_mode = m;
+        c->policy->eswitch_line = c->line;
 }
 
 static void parse_driver_name(ParseContext *c, const char *key, const char *value, char **ret) {
@@ -258,13 +276,55 @@ static void parse_vf_msix(ParseContext *c, const char *key, const char *value) {
         parse_bounded(c, key, value, POLICY_MSIX_VECTORS_MAX, &c->vf->msix_vectors);
 }
 
+/* Remembers where the section's netdev settings start, for a PF that has no netdev to take them. */
+static void note_net_setting(ParseContext *c) {
+        if (c->vf->net_line == 0)
+                c->vf->net_line = c->line;
+}
+
 static void parse_vf_vlan(ParseContext *c, const char *key, const char *value) {
+        note_net_setting(c);
         parse_bounded(c, key, value, POLICY_VLAN_MAX, &c->vf->vlan);
+}
+
+static void parse_vf_vlan_qos(ParseContext *c, const char *key, const char *value) {
+        note_net_setting(c);
+        parse_bounded(c, key, value, POLICY_VLAN_QOS_MAX, &c->vf->vlan_qos);
+}
+
+static void parse_vf_vlan_protocol(ParseContext *c, const char *key, const char *value) {
+        VlanProtocol p;
+
+        note_net_setting(c);
+        if (isempty(value)) {
+                c->vf->vlan_protocol = _VLAN_PROTOCOL_INVALID;
+                return;
+        }
+        p = vlan_protocol_from_string(value);
+        if (p < 0)
+                return context_error(c, "%s=: \"%s\" is not one of 802.1Q, 802.1ad", key, value);
+        c->vf->vlan_protocol = p;
+}
+
+static void parse_vf_min_tx_rate(ParseContext *c, const char *key, const char *value) {
+        note_net_setting(c);
+        parse_bounded(c, key, value, POLICY_TX_RATE_MAX, &c->vf->min_tx_rate);
+}
+
+static void parse_vf_max_tx_rate(ParseContext *c, const char *key, const char *value) {
+        note_net_setting(c);
+        parse_bounded(c, key, value, POLICY_TX_RATE_MAX, &c->vf->max_tx_rate);
+}
+
+static void parse_vf_query_rss(ParseContext *c, const char *key, const char *value) {
+        note_net_setting(c);
+        parse_tristate(c, key, value, &c->vf->query_rss);
 }
 
 static void parse_vf_mac(ParseContext *c, const char *key, const char *value) {
         uint8_t mac[6];
 
+        note_net_setting(c);
         if (isempty(value)) {
                 c->vf->has_mac = false;
                 return;
@@ -278,16 +338,19 @@ static void parse_vf_mac(ParseContext *c, const char *key, const char *value) {
 }
 
 static void parse_vf_trust(ParseContext *c, const char *key, const char *value) {
+        note_net_setting(c);
         parse_tristate(c, key, value, &c->vf->trust);
 }
 
 static void parse_vf_spoof_check(ParseContext *c, const char *key, const char *value) {
+        note_net_setting(c);
         parse_tristate(c, key, value, &c->vf->spoof_check);
 }
 
 static void parse_vf_link_state(ParseContext *c, const char *key, const char *value) {
         LinkState s;
 
+        note_net_setting(c);
         if (isempty(value)) {
                 c->vf->link_state = _LINK_STATE_INVALID;
                 return;
@@ -311,19 +374,28 @@ static const KeyInfo keys[] = {
         { SECTION_MATCH,              "Driver",             parse_match_driver },
         { SECTION_MATCH,              "Interface",          parse_match_interface },
         { SECTION_MATCH,              "Path",               parse_match_path },
+        { SECTION_MATCH,              "Serial",             parse_match_serial },
         { SECTION_PHYSICAL_FUNCTION,  "NumVFs",             parse_num_vfs },
         { SECTION_PHYSICAL_FUNCTION,  "DriversAutoprobe",   parse_drivers_autoprobe },
         { SECTION_PHYSICAL_FUNCTION,  "UnmanagedAutoprobe", parse_unmanaged_autoprobe },
         { SECTION_PHYSICAL_FUNCTION,  "Unmanaged",          parse_unmanaged },
         { SECTION_PHYSICAL_FUNCTION,  "VFDriver",           parse_vf_driver },
+        { SECTION_PHYSICAL_FUNCTION,  "EswitchMode",        parse_eswitch_mode },
         { SECTION_VIRTUAL_FUNCTION,   "Index",              parse_vf_index },
         { SECTION_VIRTUAL_FUNCTION,   "Driver",             parse_vf_driver_key },
         { SECTION_VIRTUAL_FUNCTION,   "MSIXVectors",        parse_vf_msix },
         { SECTION_VIRTUAL_FUNCTION,   "MACAddress",         parse_vf_mac },
         { SECTION_VIRTUAL_FUNCTION,   "VLAN",               parse_vf_vlan },
+        { SECTION_VIRTUAL_FUNCTION,   "VLANId",             parse_vf_vlan },
+        { SECTION_VIRTUAL_FUNCTION,   "QualityOfService",   parse_vf_vlan_qos },
+        { SECTION_VIRTUAL_FUNCTION,   "VLANProtocol",       parse_vf_vlan_protocol },
+        { SECTION_VIRTUAL_FUNCTION,   "MinTxRate",          parse_vf_min_tx_rate },
+        { SECTION_VIRTUAL_FUNCTION,   "MaxTxRate",          parse_vf_max_tx_rate },
         { SECTION_VIRTUAL_FUNCTION,   "Trust",              parse_vf_trust },
         { SECTION_VIRTUAL_FUNCTION,   "SpoofCheck",         parse_vf_spoof_check },
+        { SECTION_VIRTUAL_FUNCTION,   "MACSpoofCheck",      parse_vf_spoof_check },
         { SECTION_VIRTUAL_FUNCTION,   "LinkState",          parse_vf_link_state },
+        { SECTION_VIRTUAL_FUNCTION,   "QueryReceiveSideScaling", parse_vf_query_rss },
 };
 
 static const char * const section_names[] = {
@@ -396,6 +468,12 @@ static void finish_vf_section(ParseContext *c) {
                 covered += v->ranges[i].last - v->ranges[i].first + 1;
         if (v->has_mac && covered > 1)
                 context_error(c, "[VirtualFunction] sets MACAddress= for %" PRIu64 " VFs; a MAC address can be given to one VF only", covered);
+        /* The kernel takes id, priority and protocol as one: a priority needs the id it tags. */
+        if (v->vlan < 0 && (v->vlan_qos >= 0 || v->vlan_protocol >= 0))
+                context_error(c, "[VirtualFunction] sets %s without VLANId=; say which VLAN it is for",
+                              v->vlan_qos >= 0 ? "QualityOfService=" : "VLANProtocol=");
+        if (v->min_tx_rate > 0 && v->max_tx_rate > 0 && v->min_tx_rate > v->max_tx_rate)
+                context_error(c, "[VirtualFunction] MinTxRate=%d is above MaxTxRate=%d", v->min_tx_rate, v->max_tx_rate);
 out:
         c->line = saved_line;
 }
@@ -429,8 +507,13 @@ static void start_section(ParseContext *c, const char *name) {
                         .line = c->line,
                         .msix_vectors = -1,
                         .vlan = -1,
+                        .vlan_qos = -1,
+                        .vlan_protocol = _VLAN_PROTOCOL_INVALID,
+                        .min_tx_rate = -1,
+                        .max_tx_rate = -1,
                         .trust = -1,
                         .spoof_check = -1,
+                        .query_rss = -1,
                         .link_state = _LINK_STATE_INVALID,
                 };
                 if (!p->vfs[p->n_vfs].file)

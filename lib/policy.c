@@ -59,6 +59,7 @@ static void policy_match_clear(PolicyMatch *m) {
         strv_free(m->driver);
         strv_free(m->interface);
         strv_free(m->path);
+        strv_free(m->serial);
 }
 
 Policy *policy_free(Policy *p) {
@@ -87,6 +88,7 @@ int policy_new(const char *name, Policy **ret) {
         p->drivers_autoprobe = -1;
         p->unmanaged_autoprobe = -1;
         p->unmanaged = _UNMANAGED_INVALID;
+        p->eswitch_mode = _ESWITCH_MODE_INVALID;
         *ret = TAKE_PTR(p);
         return 0;
 }
@@ -123,6 +125,65 @@ bool policy_configures_vfs(const Policy *p) {
                 if (p->vfs[i].driver || p->vfs[i].msix_vectors >= 0)
                         return true;
         return false;
+}
+
+static bool vf_policy_has_net(const VfPolicy *v) {
+        return v->has_mac || v->vlan >= 0 || v->vlan_qos >= 0 || v->vlan_protocol >= 0 || v->min_tx_rate >= 0 ||
+               v->max_tx_rate >= 0 || v->trust >= 0 || v->spoof_check >= 0 || v->query_rss >= 0 || v->link_state >= 0;
+}
+
+const VfPolicy *policy_vf_net_section(const Policy *p) {
+        for (size_t i = 0; i < p->n_vfs; i++)
+                if (vf_policy_has_net(&p->vfs[i]))
+                        return &p->vfs[i];
+        return NULL;
+}
+
+void policy_vf_net_settings(const Policy *p, unsigned index, VfNetSettings *ret) {
+        VfNetSettings s = { .index = index, .min_tx_rate = -1, .max_tx_rate = -1 };
+
+        for (size_t i = 0; i < p->n_vfs; i++) {
+                const VfPolicy *v = &p->vfs[i];
+
+                if (!vf_policy_covers(v, index))
+                        continue;
+                if (v->has_mac) {
+                        memcpy(s.mac, v->mac, sizeof(s.mac));
+                        s.mask |= VF_NET_BIT(VF_NET_MAC);
+                }
+                /* Id, QoS and protocol go to the kernel as one: a section that names any of them
+                 * says what the VLAN is, with the defaults (no QoS, 802.1Q) for what it leaves out. */
+                if (v->vlan >= 0 || v->vlan_qos >= 0 || v->vlan_protocol >= 0) {
+                        s.vlan = v->vlan >= 0 ? (unsigned) v->vlan : 0;
+                        s.qos = v->vlan_qos >= 0 ? (unsigned) v->vlan_qos : 0;
+                        s.vlan_protocol = v->vlan_protocol >= 0 ? v->vlan_protocol : VLAN_PROTOCOL_8021Q;
+                        s.mask |= VF_NET_BIT(VF_NET_VLAN);
+                }
+                if (v->min_tx_rate >= 0 || v->max_tx_rate >= 0) {
+                        if (v->min_tx_rate >= 0)
+                                s.min_tx_rate = v->min_tx_rate;
+                        if (v->max_tx_rate >= 0)
+                                s.max_tx_rate = v->max_tx_rate;
+                        s.mask |= VF_NET_BIT(VF_NET_TX_RATE);
+                }
+                if (v->spoof_check >= 0) {
+                        s.spoof_check = v->spoof_check;
+                        s.mask |= VF_NET_BIT(VF_NET_SPOOF_CHECK);
+                }
+                if (v->trust >= 0) {
+                        s.trust = v->trust;
+                        s.mask |= VF_NET_BIT(VF_NET_TRUST);
+                }
+                if (v->link_state >= 0) {
+                        s.link_state = v->link_state;
+                        s.mask |= VF_NET_BIT(VF_NET_LINK_STATE);
+                }
+                if (v->query_rss >= 0) {
+                        s.query_rss = v->query_rss;
+                        s.mask |= VF_NET_BIT(VF_NET_QUERY_RSS);
+                }
+        }
+        *ret = s;
 }
 
 /* A policy decides what happens to PCI devices: only root (or whoever loads it) may be able to change
@@ -198,7 +259,7 @@ static int policy_verify(const Policy *p, Diagnostics *d) {
         int n_errors = 0;
 
         if (strv_length(m->pci_address) + m->n_vendor + m->n_device + strv_length(m->driver) +
-            strv_length(m->interface) + strv_length(m->path) == 0) {
+            strv_length(m->interface) + strv_length(m->path) + strv_length(m->serial) == 0) {
                 if (diagnostics_add(d, DIAGNOSTIC_ERROR, p->path, p->match_line,
                                     "[Match] has no conditions; say which PFs the policy is for (PCIAddress=* matches every PF)") < 0)
                         return -ENOMEM;

@@ -8,6 +8,7 @@
 #include <systemd/sd-device.h>
 
 #include "sriovd/parse-util.h"
+#include "sriovd/pci-info.h"
 #include "sriovd/sysfs.h"
 
 /* sysfs attributes are at most a page. */
@@ -40,6 +41,7 @@ PfSnapshot *pf_snapshot_free(PfSnapshot *s) {
         free(s->driver);
         free(s->driver_override);
         free(s->id_path);
+        free(s->serial);
         free(s->vfio_cdev);
         strv_free(s->netdevs);
         for (size_t i = 0; i < s->n_vfs; i++)
@@ -364,11 +366,21 @@ static int read_id_path(PfSnapshot *s) {
 }
 
 int sysfs_read_pf(const char *address, PfSnapshot **ret) {
+        _cleanup_(pf_snapshot_freep) PfSnapshot *s = NULL;
         _cleanup_close_ int fd = open_device(address);
+        int r;
 
         if (fd < 0)
                 return fd;
-        return sysfs_read_pf_at(fd, address, ret);
+        r = sysfs_read_pf_at(fd, address, &s);
+        if (r < 0)
+                return r;
+        /* Only Serial= needs it, and a device without the capability simply has none. */
+        r = pci_read_serial(address, &s->serial);
+        if (r == -ENOMEM)
+                return r;
+        *ret = TAKE_PTR(s);
+        return 0;
 }
 
 int sysfs_read_pf_at(int fd, const char *address, PfSnapshot **ret) {

@@ -1,4 +1,4 @@
-/* What libpci knows: vendor and device names from pci.ids, and the SR-IOV capability in config space. */
+/* What libpci knows: vendor and device names from pci.ids, the SR-IOV and serial number capabilities in config space. */
 #pragma once
 
 #include <stdbool.h>
@@ -18,6 +18,11 @@ typedef struct SriovCapability {
  * -EOPNOTSUPP when it has none; libpci's own fatal errors are turned into -EIO, never an exit().
  * Thread-safe: every call has its own libpci context. */
 int pci_read_sriov_capability(const char *address, SriovCapability *ret);
+
+/* The Device Serial Number extended capability, formatted as lspci shows it, most significant byte
+ * first: "00-11-22-ff-fe-33-44-55". -EOPNOTSUPP when the device has none, else as above. */
+int pci_read_serial(const char *address, char **ret);
+int pci_format_serial(uint64_t serial, char **ret);
 
 /* Names from the PCI ID database. Not thread-safe; one per thread. */
 typedef struct PciNames PciNames;

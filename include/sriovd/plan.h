@@ -83,3 +83,9 @@ int action_to_string(const Action *a, char **ret);
 
 /* The sysfs file and the text a write action writes; -EOPNOTSUPP for WAIT_VFS and VERIFY_DRIVER. */
 int action_sysfs_write(const Action *a, char **ret_path, char **ret_value);
+
+/* The netdev settings to send, one attribute each, so that VFs 0..num_vfs-1 are as the policy says:
+ * the policy's values against those the PF reports (current, from its VF table). What already holds
+ * is left out, so a PF in sync gets no request at all. In VF order, attributes in VfNetAttribute order. */
+int plan_vf_net(const Policy *p, unsigned num_vfs, const VfNetSettings *current, size_t n_current,
+                VfNetSettings **ret, size_t *ret_n);

@@ -8,12 +8,17 @@
 #include "sriovd/conf-files.h"
 #include "sriovd/diagnostics.h"
 #include "sriovd/parse-util.h"
+#include "sriovd/devlink.h"
 #include "sriovd/pci-address.h"
+#include "sriovd/vf-netlink.h"
 
 #define POLICY_NUM_VFS_MAX PCI_SRIOV_VFS_MAX
 /* The PCI MSI-X table holds at most 2048 entries. */
 #define POLICY_MSIX_VECTORS_MAX 2048U
 #define POLICY_VLAN_MAX 4094U
+#define POLICY_VLAN_QOS_MAX 7U
+/* Mbit/s, as IFLA_VF_RATE takes them: 4 Tbit/s is beyond any NIC. */
+#define POLICY_TX_RATE_MAX 4000000U
 
 typedef enum UnmanagedMode {
         UNMANAGED_NO,           /* never enable VFs on a PF without a capable driver */
@@ -23,14 +28,6 @@ typedef enum UnmanagedMode {
         _UNMANAGED_MAX,
         _UNMANAGED_INVALID = -EINVAL,
 } UnmanagedMode;
-
-typedef enum LinkState {
-        LINK_STATE_AUTO,
-        LINK_STATE_ENABLE,
-        LINK_STATE_DISABLE,
-        _LINK_STATE_MAX,
-        _LINK_STATE_INVALID = -EINVAL,
-} LinkState;
 
 /* One [VirtualFunction] section. Integer settings are -1 when not set. */
 typedef struct VfPolicy {
@@ -43,9 +40,15 @@ typedef struct VfPolicy {
         bool has_mac;
         uint8_t mac[6];
         int vlan;
+        int vlan_qos;
+        VlanProtocol vlan_protocol; /* _VLAN_PROTOCOL_INVALID when not set */
+        int min_tx_rate;        /* Mbit/s */
+        int max_tx_rate;
         int trust;
         int spoof_check;
+        int query_rss;
         LinkState link_state;   /* _LINK_STATE_INVALID when not set */
+        unsigned net_line;      /* of the first netdev setting, for messages about it */
 } VfPolicy;
 
 /* [Match]: every key given must match; the values of one key are alternatives. */
@@ -58,6 +61,7 @@ typedef struct PolicyMatch {
         char **driver;          /* globs; "none" matches a PF without a driver */
         char **interface;       /* globs over the PF's netdev names */
         char **path;            /* globs over udev's ID_PATH */
+        char **serial;          /* globs over the PCI Device Serial Number, "00-11-22-ff-fe-33-44-55" */
 } PolicyMatch;
 
 typedef struct Policy {
@@ -76,6 +80,8 @@ typedef struct Policy {
         int unmanaged_autoprobe;
         UnmanagedMode unmanaged; /* _UNMANAGED_INVALID when not set: policy_unmanaged() gives the default */
         char *vf_driver;
+        EswitchMode eswitch_mode; /* _ESWITCH_MODE_INVALID when not set */
+        unsigned eswitch_line;
 
         VfPolicy *vfs;
         size_t n_vfs;
@@ -120,6 +126,11 @@ const char *policy_vf_driver(const Policy *p, unsigned index);
 int policy_vf_msix_vectors(const Policy *p, unsigned index);
 /* True when any VF index is given a driver or an MSI-X count. */
 bool policy_configures_vfs(const Policy *p);
+/* The netdev settings the policy wants for VF index (mask empty when none); a later section's value
+ * for an attribute overrides an earlier one's. A rate the policy leaves out is -1. */
+void policy_vf_net_settings(const Policy *p, unsigned index, VfNetSettings *ret);
+/* The first [VirtualFunction] section with a netdev setting, or NULL. */
+const VfPolicy *policy_vf_net_section(const Policy *p);
 
 bool vf_policy_covers(const VfPolicy *v, unsigned index);
 

@@ -46,6 +46,7 @@ typedef struct PfSnapshot {
         char *driver;
         char *driver_override;
         char *id_path;          /* udev's ID_PATH; "pci-<address>" when udev has none */
+        char *serial;           /* Device Serial Number capability, "00-11-22-ff-fe-33-44-55"; NULL without one */
         char **netdevs;
         int iommu_group;
         char *vfio_cdev;
@@ -69,10 +70,12 @@ static inline void pf_snapshot_freep(PfSnapshot **s) {
         pf_snapshot_free(*s);
 }
 
-/* Reads a PF and its VFs. -ENODEV when the device does not exist, -EOPNOTSUPP when it is not an
- * SR-IOV PF, -EAGAIN when a VF vanished while it was being read (read again). */
+/* Reads a PF and its VFs, and the PF's serial number from config space. -ENODEV when the device
+ * does not exist, -EOPNOTSUPP when it is not an SR-IOV PF, -EAGAIN when a VF vanished while it was
+ * being read (read again). */
 int sysfs_read_pf(const char *address, PfSnapshot **ret);
-/* The same from an open device directory, wherever it is (fuzzers build one from their input). */
+/* The same from an open device directory, wherever it is (fuzzers build one from their input),
+ * without the serial number: libpci finds devices by address only. */
 int sysfs_read_pf_at(int dfd, const char *address, PfSnapshot **ret);
 
 /* The addresses of every SR-IOV PF (devices with sriov_totalvfs), sorted. */
