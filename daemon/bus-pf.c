@@ -109,6 +109,44 @@ PF_PROPERTY(vfs,
         }
         return sd_bus_message_close_container(reply);)
 
+PF_PROPERTY(serial, return sd_bus_message_append(reply, "s", s ? strempty(s->serial) : "");)
+PF_PROPERTY(eswitch_mode, return sd_bus_message_append(reply, "s", strempty(eswitch_mode_to_string(pf->eswitch_mode)));)
+
+static int tristate(const VfNetSettings *v, VfNetAttribute a, bool value) {
+        return v->mask & VF_NET_BIT(a) ? value : -1;
+}
+
+/* What the PF driver reports for each VF; unknown values are "" and -1. */
+static int property_vf_net(sd_bus *bus, const char *path, const char *interface, const char *property,
+                           sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Pf *pf = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(usiisiiiisi)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; pf->has_vf_net && i < pf->n_vf_net; i++) {
+                const VfNetSettings *v = &pf->vf_net[i];
+                bool vlan = v->mask & VF_NET_BIT(VF_NET_VLAN);
+                bool rate = v->mask & VF_NET_BIT(VF_NET_TX_RATE);
+                char mac[18] = "";
+
+                if (v->mask & VF_NET_BIT(VF_NET_MAC))
+                        snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+                                 v->mac[0], v->mac[1], v->mac[2], v->mac[3], v->mac[4], v->mac[5]);
+                r = sd_bus_message_append(reply, "(usiisiiiisi)", v->index, mac,
+                                          vlan ? (int) v->vlan : -1, vlan ? (int) v->qos : -1,
+                                          vlan ? strempty(vlan_protocol_to_string(v->vlan_protocol)) : "",
+                                          rate ? v->min_tx_rate : -1, rate ? v->max_tx_rate : -1,
+                                          tristate(v, VF_NET_SPOOF_CHECK, v->spoof_check), tristate(v, VF_NET_TRUST, v->trust),
+                                          v->mask & VF_NET_BIT(VF_NET_LINK_STATE) ? strempty(link_state_to_string(v->link_state)) : "",
+                                          tristate(v, VF_NET_QUERY_RSS, v->query_rss));
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
 #define CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
 
 static const sd_bus_vtable pf_vtable[] = {
@@ -136,6 +174,9 @@ static const sd_bus_vtable pf_vtable[] = {
         SD_BUS_PROPERTY("VFStride", "q", property_vf_stride, 0, CHANGES),
         SD_BUS_PROPERTY("VFDevice", "q", property_vf_device, 0, CHANGES),
         SD_BUS_PROPERTY("VFs", "a(ussius)", property_vfs, 0, CHANGES),
+        SD_BUS_PROPERTY("Serial", "s", property_serial, 0, CHANGES),
+        SD_BUS_PROPERTY("EswitchMode", "s", property_eswitch_mode, 0, CHANGES),
+        SD_BUS_PROPERTY("VFNetworkSettings", "a(usiisiiiisi)", property_vf_net, 0, CHANGES),
         SD_BUS_VTABLE_END,
 };
 
@@ -167,13 +208,16 @@ static uint64_t public_hash(const Pf *pf) {
         const PfSnapshot *s = pf->snapshot;
         uint64_t h = UINT64_C(0xcbf29ce484222325);
         _cleanup_free_ char *locked = pf_locked_by(pf);
-        int numbers[8] = {
+        int numbers[10] = {
                 (int) pf->state, pf->error, pf->plan ? pf->plan->desired_num_vfs : -1,
                 s ? (int) s->num_vfs : -1, s ? (int) s->total_vfs : -1, s ? s->drivers_autoprobe : -1,
-                s ? s->unmanaged_autoprobe : -1, pf->has_capability,
+                s ? s->unmanaged_autoprobe : -1, pf->has_capability, (int) pf->eswitch_mode, pf->has_vf_net,
         };
 
         h = hash_bytes(h, numbers, sizeof(numbers));
+        /* VfNetSettings is compared by value; it is built from zeroed memory, so padding is too. */
+        if (pf->has_vf_net && pf->n_vf_net > 0)
+                h = hash_bytes(h, pf->vf_net, pf->n_vf_net * sizeof(VfNetSettings));
         h = hash_str(h, pf->reason);
         h = hash_str(h, pf->policy);
         h = hash_str(h, locked);
@@ -184,6 +228,7 @@ static uint64_t public_hash(const Pf *pf) {
         if (!s)
                 return h;
         h = hash_str(h, s->driver);
+        h = hash_str(h, s->serial);
         for (char **i = s->netdevs; i && *i; i++)
                 h = hash_str(h, *i);
         for (size_t i = 0; i < s->n_vfs; i++) {

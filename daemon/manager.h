@@ -18,6 +18,7 @@ typedef struct ManagerOptions {
         const char *config_file;        /* sriovd.conf; NULL: SRIOVD_CONFIG_FILE */
         char **policy_dirs;             /* NULL: SRIOVD_CONFIG_PATH or the default search path */
         int log_level;                  /* -1: from sriovd.conf */
+        const char *netlink_relay;      /* NULL: the kernel; else a program playing it (tests) */
 } ManagerOptions;
 
 struct Manager {

@@ -34,6 +34,7 @@ int pf_new(Manager *m, const char *address, Pf **ret) {
         pf->manager = m;
         memcpy(pf->address, address, PCI_ADDRESS_MAX);
         pf->state = PF_STATE_UNMANAGED;
+        pf->eswitch_mode = _ESWITCH_MODE_INVALID;
         pf->path = bus_pf_path(address);
         if (!pf->path) {
                 free(pf);
@@ -58,6 +59,8 @@ Pf *pf_free(Pf *pf) {
         free(pf->path);
         free(pf->vendor_name);
         free(pf->device_name);
+        free(pf->vf_net);
+        free(pf->net_warning);
         sd_event_source_disable_unref(pf->timeout_source);
         sd_event_source_disable_unref(pf->retry_source);
         sd_event_source_disable_unref(pf->settle_source);
@@ -121,7 +124,7 @@ uint64_t pf_request(Pf *pf, PfTrigger trigger) {
         pf->queued = false;
         pf->retry_source = sd_event_source_disable_unref(pf->retry_source);
         pf->settle_source = sd_event_source_disable_unref(pf->settle_source);
-        r = worker_start(pf->worker, m->policies, m->config.apply_timeout_usec);
+        r = worker_start(pf->worker, m->policies, m->config.apply_timeout_usec, m->options.netlink_relay);
         if (r < 0) {
                 log_internal(LOG_ERR, r, pf->address, NULL, NULL, "cannot start an evaluation: %m");
                 return pf->n_started;
@@ -218,6 +221,18 @@ void pf_process_result(Pf *pf) {
                         pf->vendor_name = v ? strdup(v) : NULL;
                         pf->device_name = d ? strdup(d) : NULL;
                 }
+        }
+        free(pf->vf_net);
+        pf->vf_net = TAKE_PTR(res->vf_net);
+        pf->n_vf_net = res->n_vf_net;
+        pf->has_vf_net = res->has_vf_net;
+        pf->eswitch_mode = res->eswitch_mode;
+        if (!streq_ptr(pf->net_warning, res->net_warning)) {
+                /* A policy's netdev settings on a PF without a netdev: said once, nothing fails. */
+                if (res->net_warning)
+                        log_internal(LOG_WARNING, 0, pf->address, res->policy, NULL, "%s", res->net_warning);
+                free(pf->net_warning);
+                pf->net_warning = TAKE_PTR(res->net_warning);
         }
         pf->has_capability = res->capability_error >= 0;
         if (pf->has_capability)

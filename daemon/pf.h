@@ -37,6 +37,11 @@ typedef struct Pf {
         char **shadowed;
         SriovCapability capability;
         bool has_capability;
+        VfNetSettings *vf_net;  /* the VFs' netdev settings as last read, when has_vf_net */
+        size_t n_vf_net;
+        bool has_vf_net;
+        EswitchMode eswitch_mode; /* as last read; _ESWITCH_MODE_INVALID when the policy does not ask */
+        char *net_warning;      /* logged once when it appears or changes */
         char *vendor_name;      /* from pci.ids, NULL when unknown */
         char *device_name;
         char *path;             /* D-Bus object path */

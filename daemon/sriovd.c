@@ -47,6 +47,10 @@ int main(int argc, char **argv) {
         int c, r;
 
         log_open();
+        /* Tests play the kernel's netlink side through this socket; see sriovd(8). */
+        o.netlink_relay = getenv("SRIOVD_NETLINK_RELAY");
+        if (isempty(o.netlink_relay))
+                o.netlink_relay = NULL;
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':

@@ -1,4 +1,4 @@
-/* udev events in: the sd-device monitor on the pci subsystem, and coldplug enumeration at start. */
+/* udev events in: the sd-device monitor on the pci and net subsystems, and coldplug enumeration at start. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,8 +45,29 @@ static char *read_physfn(sd_device *d) {
         return strdup(target);
 }
 
+/* A PF's netdev appeared (drivers create it after the bind, sometimes much later) or was renamed:
+ * its VFs' netdev settings can be applied now. */
+static int on_net_device(Manager *m, sd_device *d, sd_device_action_t action) {
+        sd_device *parent;
+        const char *address;
+        Pf *pf;
+
+        if (action != SD_DEVICE_ADD && action != SD_DEVICE_MOVE)
+                return 0;
+        if (sd_device_get_parent_with_subsystem_devtype(d, "pci", NULL, &parent) < 0 ||
+            sd_device_get_sysname(parent, &address) < 0)
+                return 0;
+        pf = manager_find_pf(m, address);
+        if (!pf)
+                return 0;
+        log_debug("uevent %s net device of %s", action_name(action), address);
+        pf_request(pf, PF_TRIGGER_EXPLICIT);
+        return 0;
+}
+
 static int on_device(sd_device_monitor *monitor, sd_device *d, void *userdata) {
         Manager *m = userdata;
+        const char *subsystem = NULL;
         _cleanup_free_ char *physfn = NULL;
         sd_device_action_t action;
         UeventFacts facts = {};
@@ -58,6 +79,8 @@ static int on_device(sd_device_monitor *monitor, sd_device *d, void *userdata) {
 
         if (sd_device_get_action(d, &action) < 0 || sd_device_get_sysname(d, &facts.sysname) < 0)
                 return 0;
+        if (sd_device_get_subsystem(d, &subsystem) >= 0 && streq(subsystem, "net"))
+                return on_net_device(m, d, action);
         facts.action = action_name(action);
         pf = pci_address_is_valid(facts.sysname) ? manager_find_pf(m, facts.sysname) : NULL;
         facts.known_pf = pf;
@@ -135,6 +158,8 @@ int manager_udev_start(Manager *m) {
                 return log_error_errno(r, "Cannot create the udev monitor: %m");
         (void) sd_device_monitor_set_receive_buffer_size(m->monitor, 128 * 1024 * 1024);
         r = sd_device_monitor_filter_add_match_subsystem_devtype(m->monitor, "pci", NULL);
+        if (r >= 0)
+                r = sd_device_monitor_filter_add_match_subsystem_devtype(m->monitor, "net", NULL);
         if (r < 0)
                 return log_error_errno(r, "Cannot filter udev events: %m");
         r = sd_device_monitor_attach_event(m->monitor, m->event);

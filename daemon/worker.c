@@ -30,6 +30,7 @@ struct Worker {
         bool running;
         PolicySet *policies;
         uint64_t timeout_usec;
+        char *netlink_relay;
         bool cancel;
         bool quit;
         bool orphaned;                  /* worker_free() was called while the thread was busy */
@@ -63,6 +64,8 @@ JobResult *job_result_free(JobResult *r) {
         plan_free(r->plan);
         free(r->policy);
         strv_free(r->shadowed);
+        free(r->vf_net);
+        free(r->net_warning);
         return mfree(r);
 }
 
@@ -78,8 +81,11 @@ static uint64_t now_usec(void) {
 typedef struct Job {
         Worker *worker;
         PolicySet *policies;
+        const Policy *policy;   /* the match of the last evaluation; policies keeps it alive */
         PlanFlags flags;
         uint64_t deadline;
+        char *netlink_relay;
+        Netlink *netlink;       /* opened on first use */
         JobResult *result;
 } Job;
 
@@ -158,10 +164,12 @@ static int evaluate(Job *j) {
         plan_free(res->plan);
         res->plan = NULL;
 
+        j->policy = NULL;
         if (!match.policy) {
                 match_result_clear(&match);
                 return finish(j, JOB_UNMANAGED, 0, NULL);
         }
+        j->policy = match.policy;
         res->policy = strdup(match.policy->path);
         res->policy_fingerprint = match.policy->fingerprint;
         res->shadowed = calloc(1, sizeof(char *));
@@ -372,6 +380,200 @@ static int execute(Job *j, const Action *a, char * const *vfs_before) {
         return finish(j, JOB_FAILED, r, "%s failed: %s (%s)", what, errno_name(r) ?: "error", strerror(-r));
 }
 
+/* ---- netlink: the eswitch mode and the VFs' netdev settings ---- */
+
+static int job_netlink(Job *j, Netlink **ret) {
+        int r;
+
+        if (!j->netlink) {
+                r = j->netlink_relay ? netlink_new_relay(j->netlink_relay, &j->netlink) : netlink_new_kernel(&j->netlink);
+                if (r < 0)
+                        return r;
+        }
+        *ret = j->netlink;
+        return 0;
+}
+
+static void mark_writing(Job *j) {
+        Worker *w = j->worker;
+
+        if (j->result->n_writes > 0)
+                return;
+        pthread_mutex_lock(&w->lock);
+        w->writing = true;
+        if (!w->orphaned)
+                (void) write(w->notify_fd, &(uint64_t) { 1 }, sizeof(uint64_t));
+        pthread_mutex_unlock(&w->lock);
+}
+
+/* Before VFs are created: switchdev changes what a VF is (it gets a representor), so the mode is
+ * only changed while the PF has none. Returns 1 when the job is over. */
+static int apply_eswitch(Job *j) {
+        const PfSnapshot *pf = j->result->snapshot;
+        EswitchMode want = j->policy->eswitch_mode, now;
+        _cleanup_free_ char *message = NULL;
+        Netlink *nl;
+        int r;
+
+        if (want < 0)
+                return 0;
+        r = job_netlink(j, &nl);
+        if (r < 0)
+                return finish(j, JOB_FAILED, r, "cannot open netlink: %s", strerror(-r));
+        r = netlink_get_eswitch_mode(nl, pf->address, &now);
+        if (r < 0) {
+                (void) devlink_error_message(want, r, &message);
+                /* No devlink or no eswitch: the kernel will say the same until the driver changes. */
+                j->result->no_retry = r == -EOPNOTSUPP || r == -ENODEV || r == -ENOENT;
+                return finish(j, JOB_FAILED, r, "%s", strna(message));
+        }
+        j->result->eswitch_mode = now;
+        if (now == want)
+                return 0;
+        if (pf->num_vfs > 0) {
+                for (size_t i = 0; i < pf->n_vfs; i++)
+                        if (pf->vfs[i].n_holders > 0)
+                                return finish(j, JOB_REFUSED, 0,
+                                              "EswitchMode=%s: the PF is in %s mode and VF %u is in use by %s (pid %d); the mode changes only while the PF has no VFs",
+                                              eswitch_mode_to_string(want), eswitch_mode_to_string(now), pf->vfs[i].index,
+                                              strna(pf->vfs[i].holders[0].comm), (int) pf->vfs[i].holders[0].pid);
+                return finish(j, JOB_REFUSED, 0,
+                              "EswitchMode=%s: the PF is in %s mode and has %u VF%s; the mode changes only while it has none (remove them with NumVFs=0 first)",
+                              eswitch_mode_to_string(want), eswitch_mode_to_string(now), pf->num_vfs, pf->num_vfs == 1 ? "" : "s");
+        }
+        mark_writing(j);
+        log_internal(LOG_DEBUG, 0, j->worker->address, NULL, NULL, "set eswitch mode %s", eswitch_mode_to_string(want));
+        r = netlink_set_eswitch_mode(nl, pf->address, want);
+        j->result->n_writes++;
+        if (r < 0) {
+                (void) devlink_error_message(want, r, &message);
+                j->result->no_retry = r == -EOPNOTSUPP || r == -ENODEV || r == -EINVAL;
+                return finish(j, JOB_FAILED, r, "%s", strna(message));
+        }
+        j->result->eswitch_mode = want;
+        return 0;
+}
+
+static bool error_is_lasting(int error) {
+        return error == -EOPNOTSUPP || error == -EPROTONOSUPPORT || error == -EINVAL || error == -EPERM;
+}
+
+static int read_ifindex(const char *address, const char *netdev, int *ret) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        unsigned ifindex;
+        int r;
+
+        if (asprintf(&path, "net/%s/ifindex", netdev) < 0)
+                return -ENOMEM;
+        r = sysfs_read_attribute(address, path, &text);
+        if (r < 0)
+                return r;
+        r = parse_u32(text, INT32_MAX, &ifindex);
+        if (r < 0 || ifindex == 0)
+                return -EBADMSG;
+        *ret = (int) ifindex;
+        return 0;
+}
+
+/* After the VFs have their drivers and MSI-X counts: every netdev setting that differs, one
+ * attribute per request, so that one the driver refuses fails alone and the others still go.
+ * Returns 1 when the job is over (some failed). */
+static int apply_vf_net(Job *j) {
+        JobResult *res = j->result;
+        const PfSnapshot *pf = res->snapshot;
+        const VfPolicy *section = policy_vf_net_section(j->policy);
+        _cleanup_free_ VfNetSettings *current = NULL, *changes = NULL;
+        _cleanup_strv_free_ char **failures = NULL;
+        size_t n_current = 0, n_changes = 0;
+        int ifindex, r, first_error = 0;
+        bool lasting = true;
+        Netlink *nl;
+
+        if (!section)
+                return 0;
+        if (!pf->netdevs || !pf->netdevs[0]) {
+                /* An NVMe or GPU PF: the policy's other settings still apply. */
+                if (asprintf(&res->net_warning,
+                             "%s:%u: [VirtualFunction] netdev settings have no effect: the PF has no network interface, ignoring them",
+                             section->file, section->net_line) < 0)
+                        res->net_warning = NULL;
+                return 0;
+        }
+        r = read_ifindex(pf->address, pf->netdevs[0], &ifindex);
+        if (r < 0)
+                return finish(j, r == -ENODEV ? JOB_GONE : JOB_FAILED, r, "cannot read the ifindex of %s: %s", pf->netdevs[0], strerror(-r));
+        r = job_netlink(j, &nl);
+        if (r < 0)
+                return finish(j, JOB_FAILED, r, "cannot open netlink: %s", strerror(-r));
+        r = netlink_read_vfs(nl, ifindex, &current, &n_current);
+        if (r < 0)
+                return finish(j, JOB_FAILED, r, "cannot read the VF settings of %s: %s", pf->netdevs[0], strerror(-r));
+        r = plan_vf_net(j->policy, pf->num_vfs, current, n_current, &changes, &n_changes);
+        if (r < 0)
+                return finish(j, JOB_FAILED, r, "cannot plan the VF netdev settings: %s", strerror(-r));
+
+        for (size_t i = 0; i < n_changes; i++) {
+                VfNetAttribute a = (VfNetAttribute) __builtin_ctz(changes[i].mask);
+                _cleanup_free_ char *what = NULL, *setting = NULL;
+
+                if (job_cancelled(j))
+                        return finish(j, JOB_CANCELLED, 0, NULL);
+                if (vf_net_setting_to_string(&changes[i], a, &setting) < 0 ||
+                    asprintf(&what, "set %s VF %u %s", pf->netdevs[0], changes[i].index, setting) < 0)
+                        return finish(j, JOB_FAILED, -ENOMEM, "out of memory");
+                mark_writing(j);
+                set_current(j->worker, what);
+                log_internal(LOG_DEBUG, 0, j->worker->address, NULL, NULL, "%s", what);
+                r = netlink_set_vf(nl, ifindex, &changes[i], a);
+                res->n_writes++;
+                set_current(j->worker, NULL);
+                if (r < 0) {
+                        char *m = NULL;
+
+                        if (vf_netlink_error_message(changes[i].index, a, r, &m) < 0 || strv_consume(&failures, m) < 0)
+                                return finish(j, JOB_FAILED, -ENOMEM, "out of memory");
+                        log_internal(LOG_ERR, r, j->worker->address, j->policy->path, NULL, "%s", m);
+                        if (first_error == 0)
+                                first_error = r;
+                        lasting = lasting && error_is_lasting(r);
+                }
+        }
+
+        /* Status shows what the PF reports, not what was asked. */
+        if (n_changes > 0) {
+                _cleanup_free_ VfNetSettings *after = NULL;
+                size_t n_after = 0;
+
+                if (netlink_read_vfs(nl, ifindex, &after, &n_after) >= 0) {
+                        free(current);
+                        current = TAKE_PTR(after);
+                        n_current = n_after;
+                }
+        }
+        free(res->vf_net);
+        res->vf_net = TAKE_PTR(current);
+        res->n_vf_net = n_current;
+        res->has_vf_net = true;
+        if (!failures)
+                return 0;
+        {
+                _cleanup_free_ char *joined = NULL;
+                size_t n = strv_length(failures);
+
+                for (char **f = failures; *f; f++) {
+                        char *t;
+
+                        if (asprintf(&t, "%s%s%s", strempty(joined), joined ? "; " : "", *f) < 0)
+                                return finish(j, JOB_FAILED, -ENOMEM, "out of memory");
+                        free(joined);
+                        joined = t;
+                }
+                /* A driver that does not support an attribute will not by the next retry. */
+                res->no_retry = lasting;
+                return finish(j, JOB_FAILED, first_error, "%zu netdev setting%s failed: %s", n, n == 1 ? "" : "s", joined);
+        }
+}
+
 static void run(Job *j) {
         uint64_t start = now_usec();
         JobResult *res = j->result;
@@ -395,7 +597,13 @@ static void run(Job *j) {
                                 finish(j, JOB_REFUSED, 0, "%s", plan->reason);
                         break;
                 }
+                /* The eswitch mode first: VFs are created in the mode they will live in. */
+                if (apply_eswitch(j) > 0)
+                        break;
                 if (plan->n_actions == 0) {
+                        /* VFs in use keep their count, and still get their netdev settings. */
+                        if (apply_vf_net(j) > 0)
+                                break;
                         if (plan->state == PLAN_PENDING)
                                 finish(j, JOB_PENDING, 0, "%s", plan->reason);
                         else
@@ -449,6 +657,7 @@ static void *worker_thread(void *userdata) {
                                 /* worker_free() ran while the thread was stuck: clean up here. */
                                 strv_free(w->present);
                                 free(w->current);
+                                free(w->netlink_relay);
                                 job_result_free(w->result);
                                 policy_set_unref(w->policies);
                                 pthread_mutex_destroy(&w->lock);
@@ -461,13 +670,18 @@ static void *worker_thread(void *userdata) {
                 w->running = true;
                 w->writing = false;
                 j.policies = TAKE_PTR(w->policies);
+                j.netlink_relay = TAKE_PTR(w->netlink_relay);
                 j.deadline = now_usec() + w->timeout_usec;
                 w->cancel = false;
                 pthread_mutex_unlock(&w->lock);
 
                 j.result = calloc(1, sizeof(JobResult));
-                if (j.result)
+                if (j.result) {
+                        j.result->eswitch_mode = _ESWITCH_MODE_INVALID;
                         run(&j);
+                }
+                netlink_free(j.netlink);
+                free(j.netlink_relay);
                 policy_set_unref(j.policies);
 
                 pthread_mutex_lock(&w->lock);
@@ -542,6 +756,7 @@ void worker_free(Worker *w) {
         pthread_join(w->thread, NULL);
         strv_free(w->present);
         free(w->current);
+        free(w->netlink_relay);
         job_result_free(w->result);
         policy_set_unref(w->policies);
         pthread_mutex_destroy(&w->lock);
@@ -549,13 +764,19 @@ void worker_free(Worker *w) {
         free(w);
 }
 
-int worker_start(Worker *w, PolicySet *policies, uint64_t timeout_usec) {
+int worker_start(Worker *w, PolicySet *policies, uint64_t timeout_usec, const char *netlink_relay) {
+        char *relay = NULL;
         int r = 0;
 
+        if (netlink_relay && !(relay = strdup(netlink_relay)))
+                return -ENOMEM;
         pthread_mutex_lock(&w->lock);
-        if (w->running || w->has_job || w->result)
+        if (w->running || w->has_job || w->result) {
                 r = -EBUSY;
-        else {
+                free(relay);
+        } else {
+                free(w->netlink_relay);
+                w->netlink_relay = relay;
                 policy_set_unref(w->policies);
                 w->policies = policy_set_ref(policies);
                 w->timeout_usec = timeout_usec;

@@ -1,4 +1,4 @@
-/* A PF's worker: the one thread that reads and writes that PF's sysfs, so a write that hangs in the
+/* A PF's worker: the one thread that reads and writes that PF's sysfs and its netlink settings, so a write that hangs in the
  * kernel (or a read behind it: sriov_numvfs takes the device lock) holds back that PF alone. */
 #pragma once
 
@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sriovd/netlink.h"
 #include "sriovd/pci-info.h"
 #include "sriovd/plan.h"
 #include "sriovd/policy.h"
@@ -37,6 +38,11 @@ typedef struct JobResult {
         int capability_error;           /* < 0 when it could not be read */
         unsigned n_writes;
         uint64_t duration_usec;
+        VfNetSettings *vf_net;          /* the VFs' netdev settings as the PF reported them last */
+        size_t n_vf_net;
+        bool has_vf_net;                /* they were read (the policy has netdev settings and the PF a netdev) */
+        char *net_warning;              /* netdev settings that cannot take effect, with file:line */
+        EswitchMode eswitch_mode;       /* as read, _ESWITCH_MODE_INVALID when not asked */
 } JobResult;
 
 JobResult *job_result_free(JobResult *r);
@@ -54,10 +60,11 @@ int worker_new(const char *address, int notify_fd, Worker **ret);
 void worker_free(Worker *w);
 
 /* Starts a job: snapshot, match against policies, plan, execute, verify, until the PF is in sync or
- * cannot be; waits inside it end after timeout_usec. What the kernel teaches during a job (a PF
+ * cannot be, then the eswitch mode and the VFs' netdev settings through netlink (netlink_relay, when
+ * not NULL, names the socket of a program that plays the kernel); waits inside it end after timeout_usec. What the kernel teaches during a job (a PF
  * driver without sriov_configure) is learned afresh by each job. -EBUSY when a job is running. The
  * worker keeps a reference to policies until the job ends. */
-int worker_start(Worker *w, PolicySet *policies, uint64_t timeout_usec);
+int worker_start(Worker *w, PolicySet *policies, uint64_t timeout_usec, const char *netlink_relay);
 /* A job is queued, running, or its result has not been taken yet. */
 bool worker_busy(Worker *w);
 /* The running job has started writing (notify_fd was written when it did). */

@@ -28,7 +28,22 @@ void pf_info_clear(PfInfo *p) {
                 free(p->vfs[i].holder_comm);
         }
         free(p->vfs);
+        free(p->serial);
+        free(p->eswitch_mode);
+        for (size_t i = 0; i < p->n_vf_net; i++) {
+                free(p->vf_net[i].mac);
+                free(p->vf_net[i].vlan_protocol);
+                free(p->vf_net[i].link_state);
+        }
+        free(p->vf_net);
         *p = (PfInfo) {};
+}
+
+const VfNetInfo *pf_info_vf_net(const PfInfo *p, unsigned index) {
+        for (size_t i = 0; i < p->n_vf_net; i++)
+                if (p->vf_net[i].index == index)
+                        return &p->vf_net[i];
+        return NULL;
 }
 
 void pf_infos_free(PfInfo *p, size_t n) {
@@ -150,6 +165,42 @@ static int read_vfs_variant(sd_bus_message *m, PfInfo *p) {
         return sd_bus_message_exit_container(m);
 }
 
+static int read_vf_net_variant(sd_bus_message *m, PfInfo *p) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "a(usiisiiiisi)");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, 'a', "(usiisiiiisi)");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *mac, *proto, *link;
+                VfNetInfo v = {}, *t;
+
+                r = sd_bus_message_read(m, "(usiisiiiisi)", &v.index, &mac, &v.vlan, &v.qos, &proto, &v.min_tx_rate,
+                                        &v.max_tx_rate, &v.spoof_check, &v.trust, &link, &v.query_rss);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                t = reallocarray(p->vf_net, p->n_vf_net + 1, sizeof(VfNetInfo));
+                if (!t)
+                        return -ENOMEM;
+                p->vf_net = t;
+                v.mac = strdup(mac);
+                v.vlan_protocol = strdup(proto);
+                v.link_state = strdup(link);
+                p->vf_net[p->n_vf_net++] = v;
+                if (!v.mac || !v.vlan_protocol || !v.link_state)
+                        return -ENOMEM;
+        }
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
 int ctl_read_pf_properties(sd_bus_message *m, PfInfo *p) {
         int r;
 
@@ -222,7 +273,13 @@ int ctl_read_pf_properties(sd_bus_message *m, PfInfo *p) {
                         }
                         p->n_vfs = 0;
                         r = read_vfs_variant(m, p);
-                } else
+                } else if (streq(name, "Serial"))
+                        r = read_string_variant(m, &p->serial);
+                else if (streq(name, "EswitchMode"))
+                        r = read_string_variant(m, &p->eswitch_mode);
+                else if (streq(name, "VFNetworkSettings") && p->n_vf_net == 0)
+                        r = read_vf_net_variant(m, p);
+                else
                         r = sd_bus_message_skip(m, "v"); /* a newer sriovd */
                 if (r < 0)
                         return r;
@@ -310,6 +367,33 @@ int ctl_load_pfs(sd_bus *bus, PfInfo **ret, size_t *ret_n, char **ret_status) {
         return 0;
 }
 
+static json_object *json_int_or_null(int v) {
+        return v >= 0 ? json_object_new_int(v) : NULL;
+}
+
+static json_object *json_bool_or_null(int v) {
+        return v >= 0 ? json_object_new_boolean(v) : NULL;
+}
+
+static json_object *vf_net_json(const VfNetInfo *n) {
+        json_object *o;
+
+        if (!n)
+                return NULL;
+        o = json_object_new_object();
+        json_object_object_add(o, "mac", ctl_json_string(isempty(n->mac) ? NULL : n->mac));
+        json_object_object_add(o, "vlan", json_int_or_null(n->vlan));
+        json_object_object_add(o, "qos", json_int_or_null(n->qos));
+        json_object_object_add(o, "vlan_protocol", ctl_json_string(isempty(n->vlan_protocol) ? NULL : n->vlan_protocol));
+        json_object_object_add(o, "spoof_check", json_bool_or_null(n->spoof_check));
+        json_object_object_add(o, "trust", json_bool_or_null(n->trust));
+        json_object_object_add(o, "link_state", ctl_json_string(isempty(n->link_state) ? NULL : n->link_state));
+        json_object_object_add(o, "min_tx_rate", json_int_or_null(n->min_tx_rate));
+        json_object_object_add(o, "max_tx_rate", json_int_or_null(n->max_tx_rate));
+        json_object_object_add(o, "query_rss", json_bool_or_null(n->query_rss));
+        return o;
+}
+
 json_object *pf_info_json(const PfInfo *p) {
         json_object *o = json_object_new_object(), *vfs = json_object_new_array();
         char id[8];
@@ -335,6 +419,8 @@ json_object *pf_info_json(const PfInfo *p) {
         json_object_object_add(o, "reason", ctl_json_string(isempty(p->state_reason) ? NULL : p->state_reason));
         json_object_object_add(o, "error", ctl_json_string(isempty(p->error) ? NULL : p->error));
         json_object_object_add(o, "locked_by", ctl_json_string(isempty(p->locked_by) ? NULL : p->locked_by));
+        json_object_object_add(o, "serial", ctl_json_string(isempty(p->serial) ? NULL : p->serial));
+        json_object_object_add(o, "eswitch_mode", ctl_json_string(isempty(p->eswitch_mode) ? NULL : p->eswitch_mode));
         if (p->hw_total_vfs > 0) {
                 json_object *c = json_object_new_object();
 
@@ -361,6 +447,7 @@ json_object *pf_info_json(const PfInfo *p) {
                         json_object_object_add(x, "holder", h);
                 } else
                         json_object_object_add(x, "holder", NULL);
+                json_object_object_add(x, "network", vf_net_json(pf_info_vf_net(p, v->index)));
                 json_object_array_add(vfs, x);
         }
         json_object_object_add(o, "vfs", vfs);

@@ -16,6 +16,18 @@ typedef struct VfInfo {
         char *holder_comm;
 } VfInfo;
 
+/* A VF's netdev settings as the PF driver reports them: "" and -1 where it says nothing. */
+typedef struct VfNetInfo {
+        unsigned index;
+        char *mac;
+        int vlan, qos;
+        char *vlan_protocol;
+        int min_tx_rate, max_tx_rate;
+        int spoof_check, trust;
+        char *link_state;
+        int query_rss;
+} VfNetInfo;
+
 typedef struct PfInfo {
         char *path;
         char *address;
@@ -33,7 +45,14 @@ typedef struct PfInfo {
         uint16_t hw_total_vfs, vf_offset, vf_stride, vf_device;
         VfInfo *vfs;
         size_t n_vfs;
+        char *serial;
+        char *eswitch_mode;
+        VfNetInfo *vf_net;
+        size_t n_vf_net;
 } PfInfo;
+
+/* The netdev settings of VF index, or NULL when the PF reports none. */
+const VfNetInfo *pf_info_vf_net(const PfInfo *p, unsigned index);
 
 void pf_info_clear(PfInfo *p);
 void pf_infos_free(PfInfo *p, size_t n);

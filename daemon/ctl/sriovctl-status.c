@@ -50,6 +50,24 @@ static void field(const char *glyph, const char *name, const char *value) {
         printf("  %s%-12s %s\n", glyph, name, value);
 }
 
+static const char *on_off(int b) {
+        return b < 0 ? "?" : b ? "on" : "off";
+}
+
+/* One line under the VF, like "ip link" shows it: what the PF driver reports. */
+static void print_vf_net(const VfNetInfo *n, const char *glyph) {
+        _cleanup_free_ char *vlan = NULL, *rate = NULL;
+
+        if (n->vlan > 0)
+                (void) asprintf(&vlan, "%d qos %d %s", n->vlan, n->qos, strempty(n->vlan_protocol));
+        if (n->max_tx_rate >= 0)
+                (void) asprintf(&rate, "%d-%d Mbit/s", n->min_tx_rate, n->max_tx_rate);
+        printf("     %s    mac %s, vlan %s, spoof check %s, trust %s, link %s, rate %s, rss query %s\n", glyph,
+               isempty(n->mac) ? "?" : n->mac, vlan ?: (n->vlan == 0 ? "none" : "?"), on_off(n->spoof_check),
+               on_off(n->trust), isempty(n->link_state) ? "?" : n->link_state,
+               !rate ? "?" : n->max_tx_rate == 0 && n->min_tx_rate == 0 ? "unlimited" : rate, on_off(n->query_rss));
+}
+
 static void print_tree(const PfInfo *p) {
         _cleanup_free_ char *name = device_name(p), *vfs = NULL, *cap = NULL, *state = NULL;
         _cleanup_free_ char *netdevs = NULL;
@@ -85,6 +103,10 @@ static void print_tree(const PfInfo *p) {
                                                                                 : "autoprobe off (sriov_unmanaged_autoprobe)");
         if (!isempty(p->locked_by))
                 field(ctl_glyph_branch(), "locked by:", p->locked_by);
+        if (!isempty(p->serial))
+                field(ctl_glyph_branch(), "serial:", p->serial);
+        if (!isempty(p->eswitch_mode))
+                field(ctl_glyph_branch(), "eswitch:", p->eswitch_mode);
         if (p->hw_total_vfs > 0 &&
             asprintf(&cap, "TotalVFs %u, VF offset %u, stride %u, VF device %04x:%04x", p->hw_total_vfs, p->vf_offset,
                      p->vf_stride, p->vendor, p->vf_device) >= 0)
@@ -103,6 +125,8 @@ static void print_tree(const PfInfo *p) {
                         printf("  %sheld by %s (pid %u)%s", ctl_color(ANSI_YELLOW), strempty(v->holder_comm), v->holder_pid,
                                ctl_color(ANSI_RESET));
                 printf("\n");
+                if (pf_info_vf_net(p, v->index))
+                        print_vf_net(pf_info_vf_net(p, v->index), i + 1 < p->n_vfs ? ctl_glyph_pipe() : "   ");
         }
 }
 
