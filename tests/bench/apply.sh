@@ -10,7 +10,7 @@ shift 3
 pfs=("$@")
 dir=$(mktemp -d)
 daemon=''
-trap 'kill $daemon 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
+trap '[ -z "$daemon" ] || kill $daemon 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
 now_us() { echo $(($(date +%s%N) / 1000)); }
 
 case $mode in
