@@ -188,6 +188,17 @@ static int parse_pf(const char *where, char **tokens, Item **ret) {
                         if (!*value || strlen(value) > 15 || strpbrk(value, "/: \t"))
                                 return parse_error(where, "invalid interface name '%s'", value);
                         hw->netdev = g_strdup(value);
+                } else if (streq(key, "serial")) {
+                        /* As lspci shows the Device Serial Number: eight hex bytes, most significant first. */
+                        unsigned b8[8];
+                        int end = 0;
+                        if (sscanf(value, "%2x-%2x-%2x-%2x-%2x-%2x-%2x-%2x%n", &b8[0], &b8[1], &b8[2], &b8[3], &b8[4],
+                                   &b8[5], &b8[6], &b8[7], &end) != 8 || value[end] || strlen(value) != 23)
+                                return parse_error(where, "serial: expected 8 hex bytes like 00-11-22-ff-fe-33-44-55, got '%s'", value);
+                        hw->serial = 0;
+                        for (unsigned i = 0; i < 8; i++)
+                                hw->serial = hw->serial << 8 | b8[i];
+                        hw->has_serial = true;
                 } else if (streq(key, "id-path")) {
                         if (!*value)
                                 return parse_error(where, "id-path must not be empty");

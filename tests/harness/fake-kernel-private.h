@@ -57,6 +57,8 @@ typedef struct HwPf {
         char *id_path;
         unsigned totalvfs, numvfs, offset, stride, msix;
         unsigned enables;       /* the PF driver enables at most this many VFs and still succeeds; 0: no limit */
+        uint64_t serial;        /* the Device Serial Number capability, when has_serial */
+        bool has_serial;
         bool autoprobe, iommu, unmanaged, unmanaged_autoprobe;
         int numa;
 } HwPf;

@@ -236,9 +236,18 @@ static GPtrArray *device_attribute_names(Device *d) {
         return names;
 }
 
+/* The Device Serial Number extended capability at offset at: the lower dword first. */
+static void config_dsn(uint8_t *c, unsigned at, uint64_t serial) {
+        c[at] = 0x03;                                   /* DSN, version 1, last extended cap */
+        c[at + 2] = 0x01;
+        for (unsigned i = 0; i < 8; i++)
+                c[at + 4 + i] = (uint8_t) (serial >> (8 * i));
+}
+
 /* 4 KiB of config space, enough for libpci to find the SR-IOV capability: a type 0 header, a PCI
  * Express capability (without it extended capabilities are not scanned) and, on a PF, the SR-IOV
- * extended capability at 0x100 with the counts of the hardware description. */
+ * extended capability at 0x100 with the counts of the hardware description, followed by the
+ * Device Serial Number capability at 0x140 when the description gives a serial. */
 static void config_space(const Device *d, uint8_t c[static 4096]) {
         memset(c, 0, 4096);
         c[0x00] = (uint8_t) d->vendor;
@@ -252,10 +261,19 @@ static void config_space(const Device *d, uint8_t c[static 4096]) {
         c[0x34] = 0x40;                                 /* first capability */
         c[0x40] = 0x10;                                 /* PCI Express, last in the list */
         c[0x42] = 0x02;                                 /* version 2, endpoint */
-        if (d->kind != DEVICE_PF || !d->hw || d->hw->totalvfs == 0)
+        if (d->kind != DEVICE_PF || !d->hw)
                 return;
-        c[0x100] = 0x10;                                /* SR-IOV, version 1, last extended cap */
+        if (d->hw->totalvfs == 0) {
+                if (d->hw->has_serial)
+                        config_dsn(c, 0x100, d->hw->serial);
+                return;
+        }
+        c[0x100] = 0x10;                                /* SR-IOV, version 1 */
         c[0x102] = 0x01;
+        if (d->hw->has_serial) {
+                c[0x103] = 0x140 >> 4;                  /* next extended cap at 0x140 */
+                config_dsn(c, 0x140, d->hw->serial);
+        }
         c[0x10c] = (uint8_t) d->hw->totalvfs;           /* InitialVFs */
         c[0x10d] = (uint8_t) (d->hw->totalvfs >> 8);
         c[0x10e] = (uint8_t) d->hw->totalvfs;           /* TotalVFs */
