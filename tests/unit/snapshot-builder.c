@@ -149,6 +149,8 @@ PfSnapshot *build_pf(const char *description) {
                                 assert_int_equal(strv_extend(&pf->netdevs, val), 0);
                         else if (streq(*w, "path"))
                                 pf->id_path = xstrdup(val);
+                        else if (streq(*w, "serial"))
+                                pf->serial = xstrdup(val);
                         else if (streq(*w, "vendor"))
                                 pf->vendor = (uint16_t) strtoul(val, NULL, 16);
                         else if (streq(*w, "device"))

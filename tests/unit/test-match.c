@@ -1,4 +1,4 @@
-/* Matching PFs against policies: each key, alternatives, first match wins, the rest shadowed. */
+/* Matching PFs against policies: each key, alternatives, first match wins, the rest shadowed; serial numbers as lspci shows them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "sriovd/match.h"
+#include "sriovd/pci-info.h"
 #include "snapshot-builder.h"
 
 typedef struct MatchCase {
@@ -14,7 +15,7 @@ typedef struct MatchCase {
         bool expected;
 } MatchCase;
 
-#define NIC "pf 0000:3b:00.1 driver=ice vendor=8086 device=1592 netdev=ens1f1 path=pci-0000:3b:00.1"
+#define NIC "pf 0000:3b:00.1 driver=ice vendor=8086 device=1592 netdev=ens1f1 path=pci-0000:3b:00.1 serial=00-11-22-ff-fe-33-44-55"
 
 static const MatchCase cases[] = {
         { "PCIAddress=0000:3b:00.*", true },
@@ -33,6 +34,11 @@ static const MatchCase cases[] = {
         { "Interface=eth0", false },
         { "Path=pci-0000:3b:00.1", true },
         { "Path=pci-0000:5e:*", false },
+        { "Serial=00-11-22-ff-fe-33-44-55", true },
+        { "Serial=00-11-22-*", true },
+        { "Serial=00-11-22-ff-fe-33-44-66", false },
+        { "Serial=aa-* 00-11-*", true },
+        { "Path=pci-0000:5e:*\nSerial=00-11-22-ff-fe-33-44-55", false },
         { "Vendor=0x8086\nDevice=0x1592\nDriver=ice", true },
         { "Vendor=0x8086\nDevice=0x1593", false },
         { "PCIAddress=*\nDriver=none", false },
@@ -58,8 +64,9 @@ static void test_driverless(void **state) {
         assert_true(matches("pf 0000:5e:00.0 driver=none", "Driver=none"));
         assert_true(matches("pf 0000:5e:00.0 driver=none", "Driver=none nvme"));
         assert_false(matches("pf 0000:5e:00.0 driver=none", "Driver=*"));
-        /* a PF without a netdev never matches Interface= */
+        /* a PF without a netdev never matches Interface=, one without a serial number never Serial= */
         assert_false(matches("pf 0000:5e:00.0 driver=none", "Interface=*"));
+        assert_false(matches("pf 0000:5e:00.0 driver=none", "Serial=*"));
 }
 
 static void test_first_wins_rest_shadowed(void **state) {
@@ -91,12 +98,21 @@ static void test_empty_match_never_matches(void **state) {
         assert_false(policy_matches(p, pf));
 }
 
+static void test_serial_format(void **state) {
+        _cleanup_free_ char *s = NULL;
+
+        /* most significant byte first, as lspci prints the Device Serial Number */
+        assert_int_equal(pci_format_serial(UINT64_C(0x001122fffe334455), &s), 0);
+        assert_string_equal(s, "00-11-22-ff-fe-33-44-55");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 { "each [Match] key matches by glob or ID, values are alternatives, keys must all match", test_keys, NULL, NULL, NULL },
-                { "Driver=none matches a PF without a driver; Interface= needs a netdev", test_driverless, NULL, NULL, NULL },
+                { "Driver=none matches a PF without a driver; Interface= needs a netdev, Serial= a serial number", test_driverless, NULL, NULL, NULL },
                 { "the first matching policy wins and later matches are shadowed", test_first_wins_rest_shadowed, NULL, NULL, NULL },
                 { "a policy without [Match] conditions matches nothing", test_empty_match_never_matches, NULL, NULL, NULL },
+                { "a serial number reads as lspci shows it", test_serial_format, NULL, NULL, NULL },
         };
         return cmocka_run_group_tests_name("match", tests, NULL, NULL);
 }

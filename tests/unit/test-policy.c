@@ -137,6 +137,17 @@ typedef struct BadCase {
 } BadCase;
 
 static const BadCase bad_cases[] = {
+        { "[Match]\nPCIAddress=*\n[PhysicalFunction]\nEswitchMode=offload\n", 4, "EswitchMode=: \"offload\" is not one of legacy, switchdev" },
+        { "[Match]\nPCIAddress=*\n[VirtualFunction]\nIndex=0\nVLANId=4095\n", 5, "VLANId=: 4095 is out of range (0-4094)" },
+        { "[Match]\nPCIAddress=*\n[VirtualFunction]\nIndex=0\nVLANId=1\nQualityOfService=8\n", 6, "QualityOfService=: 8 is out of range (0-7)" },
+        { "[Match]\nPCIAddress=*\n[VirtualFunction]\nIndex=0\nVLANId=1\nVLANProtocol=qinq\n", 6, "VLANProtocol=: \"qinq\" is not one of 802.1Q, 802.1ad" },
+        { "[Match]\nPCIAddress=*\n[VirtualFunction]\nIndex=0\nQualityOfService=3\n", 3, "[VirtualFunction] sets QualityOfService= without VLANId=; say which VLAN it is for" },
+        { "[Match]\nPCIAddress=*\n[VirtualFunction]\nIndex=0\nVLANProtocol=802.1ad\n", 3, "[VirtualFunction] sets VLANProtocol= without VLANId=; say which VLAN it is for" },
+        { "[Match]\nPCIAddress=*\n[VirtualFunction]\nIndex=0\nMaxTxRate=fast\n", 5, "MaxTxRate=: \"fast\" is not a number" },
+        { "[Match]\nPCIAddress=*\n[VirtualFunction]\nIndex=0\nMinTxRate=5000000\n", 5, "MinTxRate=: 5000000 is out of range (0-4000000)" },
+        { "[Match]\nPCIAddress=*\n[VirtualFunction]\nIndex=0\nMinTxRate=500\nMaxTxRate=100\n", 3, "[VirtualFunction] MinTxRate=500 is above MaxTxRate=100" },
+        { "[Match]\nPCIAddress=*\n[VirtualFunction]\nIndex=0\nMACSpoofCheck=sometimes\n", 5, "MACSpoofCheck=: \"sometimes\" is not a boolean (yes/no, true/false, on/off, 1/0)" },
+        { "[Match]\nPCIAddress=*\n[VirtualFunction]\nIndex=0\nQueryReceiveSideScaling=2\n", 5, "QueryReceiveSideScaling=: \"2\" is not a boolean (yes/no, true/false, on/off, 1/0)" },
         { "[Match]\nPCIAddress=*\n[PhysicalFunction]\nNumVFs=eight\n", 4, "NumVFs=: \"eight\" is not a number or \"max\"" },
         { "[Match]\nPCIAddress=*\n[PhysicalFunction]\nNumVFs=-1\n", 4, "NumVFs=: \"-1\" is not a number or \"max\"" },
         { "[Match]\nPCIAddress=*\n[PhysicalFunction]\nNumVFs=65536\n", 4, "NumVFs=: 65536 is above the kernel's limit of 65535 VFs" },
@@ -184,6 +195,74 @@ static void test_bad_values(void **state) {
                 assert_string_equal(d.items[0].file, "50-test.conf");
                 diagnostics_clear(&d);
         }
+}
+
+/* systemd-networkd's [SR-IOV] names next to sriovd's own, and the settings one VF ends up with. */
+static void test_vf_netdev_keys(void **state) {
+        static const char text[] =
+                "[Match]\n"
+                "Serial=00-11-22-*\n"
+                "[PhysicalFunction]\n"
+                "NumVFs=4\n"
+                "EswitchMode=switchdev\n"
+                "[VirtualFunction]\n"
+                "Index=0-3\n"
+                "VLAN=100\n"
+                "SpoofCheck=no\n"
+                "MaxTxRate=1000\n"
+                "[VirtualFunction]\n"
+                "Index=2\n"
+                "MSIXVectors=8\n"
+                "VLANId=200\n"
+                "QualityOfService=5\n"
+                "VLANProtocol=802.1ad\n"
+                "MACSpoofCheck=yes\n"
+                "MinTxRate=100\n"
+                "QueryReceiveSideScaling=yes\n"
+                "LinkState=disable\n";
+        _cleanup_(policy_freep) Policy *p = NULL;
+        Diagnostics d = {};
+        VfNetSettings s;
+
+        assert_int_equal(parse(text, &p, &d), 0);
+        assert_int_equal(d.n_items, 0);
+        assert_string_equal(p->match.serial[0], "00-11-22-*");
+        assert_int_equal(p->eswitch_mode, ESWITCH_MODE_SWITCHDEV);
+        assert_int_equal(p->eswitch_line, 5);
+        /* where the netdev settings start, for the warning on a PF without a netdev */
+        assert_ptr_equal(policy_vf_net_section(p), &p->vfs[0]);
+        assert_int_equal(p->vfs[0].net_line, 8);
+        assert_int_equal(p->vfs[1].net_line, 14);
+
+        policy_vf_net_settings(p, 0, &s);
+        assert_int_equal(s.mask, VF_NET_BIT(VF_NET_VLAN) | VF_NET_BIT(VF_NET_SPOOF_CHECK) | VF_NET_BIT(VF_NET_TX_RATE));
+        assert_int_equal(s.vlan, 100);
+        assert_int_equal(s.qos, 0);
+        assert_int_equal(s.vlan_protocol, VLAN_PROTOCOL_8021Q);
+        assert_false(s.spoof_check);
+        assert_int_equal(s.min_tx_rate, -1);
+        assert_int_equal(s.max_tx_rate, 1000);
+
+        policy_vf_net_settings(p, 2, &s);
+        assert_int_equal(s.vlan, 200);
+        assert_int_equal(s.qos, 5);
+        assert_int_equal(s.vlan_protocol, VLAN_PROTOCOL_8021AD);
+        assert_true(s.spoof_check);
+        assert_int_equal(s.min_tx_rate, 100);
+        assert_int_equal(s.max_tx_rate, 1000);
+        assert_true(s.mask & VF_NET_BIT(VF_NET_QUERY_RSS));
+        assert_true(s.query_rss);
+        assert_int_equal(s.link_state, LINK_STATE_DISABLE);
+
+        policy_vf_net_settings(p, 5, &s);
+        assert_int_equal(s.mask, 0);
+
+        /* a policy with no netdev setting has no section to point at */
+        policy_free(p);
+        p = NULL;
+        assert_int_equal(parse("[Match]\nPCIAddress=*\n[VirtualFunction]\nIndex=0\nMSIXVectors=4\n", &p, &d), 0);
+        assert_null(policy_vf_net_section(p));
+        diagnostics_clear(&d);
 }
 
 static void test_warnings(void **state) {
@@ -437,6 +516,7 @@ static void test_index_beyond_num_vfs_warns(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 { "every key of every section parses into its typed field", test_every_key, NULL, NULL, NULL },
+                { "VF netdev keys, networkd's names too, merge per VF with later sections winning", test_vf_netdev_keys, NULL, NULL, NULL },
                 { "unset keys keep defaults; systemd's boolean spellings", test_defaults_and_spellings, NULL, NULL, NULL },
                 { "every bad value is an error with its line and a message that says what is wrong", test_bad_values, NULL, NULL, NULL },
                 { "unknown keys and sections warn with file:line and a suggestion", test_warnings, NULL, NULL, NULL },
