@@ -10,6 +10,7 @@
 
 #include "bus-harness.h"
 #include "daemon-harness.h"
+#include "fake-netlink.h"
 #include "sriovd/macro.h"
 
 #define HW \
@@ -26,6 +27,7 @@ typedef struct Test {
         FakeKernel *kernel;
         Daemon *daemon;
         TestBus *bus;
+        FakeNetlink *netlink;
 } Test;
 
 static int setup_with(void **state, const char *bus_config) {
@@ -55,10 +57,41 @@ static int setup_open_bus(void **state) {
         return setup_with(state, BUS_OPEN_CONFIG);
 }
 
+/* A NIC with a serial number whose VFs 2 and 3 get network settings, through a netlink the test plays. */
+static int setup_netdev(void **state) {
+        Test *t = calloc(1, sizeof(Test));
+        _cleanup_free_ char *ifindex = NULL;
+
+        assert_non_null(t);
+        assert_int_equal(fake_kernel_new(&t->kernel), 0);
+        t->bus = test_bus_start(BUS_SYSTEM_CONFIG);
+        assert_int_equal(fake_kernel_load(t->kernel,
+                "pf 0000:3b:00.0 vendor=8086 device=1592 driver=ice totalvfs=8 offset=8 vf-device=1889 vf-driver=iavf "
+                "netdev=ens1f0 serial=00-11-22-ff-fe-33-44-55\n"), 0);
+        t->netlink = fake_netlink_new(t->kernel);
+        ifindex = read_attribute(t->kernel, "0000:3b:00.0", "net/ens1f0/ifindex");
+        assert_non_null(ifindex);
+        fake_netlink_add_link(t->netlink, "0000:3b:00.0", atoi(ifindex));
+        fake_netlink_add_eswitch(t->netlink, "0000:3b:00.0", ESWITCH_MODE_LEGACY);
+        t->daemon = daemon_new(t->kernel);
+        daemon_setenv(t->daemon, fake_netlink_env(t->netlink));
+        daemon_write_policy(t->daemon, "50-nic.conf",
+                            "[Match]\nSerial=00-11-22-*\n[PhysicalFunction]\nNumVFs=4\nEswitchMode=legacy\n"
+                            "[VirtualFunction]\nIndex=2-3\nVLANId=100\nQualityOfService=2\nTrust=yes\nMaxTxRate=500\n");
+        daemon_start(t->daemon);
+        if (!daemon_wait_ready(t->daemon, 20 * SECOND)) {
+                daemon_dump(t->daemon);
+                fail_msg("sriovd did not get ready");
+        }
+        *state = t;
+        return 0;
+}
+
 static int teardown(void **state) {
         Test *t = *state;
 
         daemon_free(t->daemon);
+        fake_netlink_free(t->netlink);
         test_bus_stop(t->bus);
         fake_kernel_free(t->kernel);
         free(t);
@@ -319,6 +352,41 @@ static void test_sriovctl_json(void **state) {
         json_object_put(j);
 }
 
+/* What the PF driver reports for each VF's network settings, its serial number and eswitch mode. */
+static void test_vf_network_in_status(void **state) {
+        Test *t = *state;
+        _cleanup_free_ char *out = NULL;
+        json_object *j, *vf, *net;
+
+        assert_int_equal(run_client(t->kernel, false, &out, SRIOVCTL, "status", "0000:3b:00.0", NULL), 0);
+        expect(out, "  |- serial:      00-11-22-ff-fe-33-44-55\n");
+        expect(out, "  |- eswitch:     legacy\n");
+        expect(out, "|      mac 00:00:00:00:00:00, vlan none, spoof check on, trust off, link auto, rate unlimited, rss query off\n");
+        expect(out, "|      mac 00:00:00:00:00:00, vlan 100 qos 2 802.1Q, spoof check on, trust on, link auto, rate 0-500 Mbit/s, rss query off\n");
+        free(out);
+
+        assert_int_equal(run_client(t->kernel, false, &out, SRIOVCTL, "status", "0000:3b:00.0", "--json=short", NULL), 0);
+        j = parse(out);
+        assert_string_equal(json_object_get_string(get(j, "serial")), "00-11-22-ff-fe-33-44-55");
+        assert_string_equal(json_object_get_string(get(j, "eswitch_mode")), "legacy");
+        vf = json_object_array_get_idx(get(j, "vfs"), 3);
+        net = get(vf, "network");
+        assert_int_equal(json_object_get_int(get(net, "vlan")), 100);
+        assert_int_equal(json_object_get_int(get(net, "qos")), 2);
+        assert_string_equal(json_object_get_string(get(net, "vlan_protocol")), "802.1Q");
+        assert_true(json_object_get_boolean(get(net, "trust")));
+        assert_int_equal(json_object_get_int(get(net, "max_tx_rate")), 500);
+        assert_string_equal(json_object_get_string(get(net, "link_state")), "auto");
+        json_object_put(j);
+        free(out);
+
+        /* busctl, an independent client, reads the same */
+        assert_int_equal(run_client(t->kernel, false, &out, "busctl", "--system", "get-property", "org.sriovd1", NIC_PATH,
+                                    "org.sriovd1.PhysicalFunction", "VFNetworkSettings", NULL), 0);
+        expect(out, "a(usiisiiiisi) 4 0 \"00:00:00:00:00:00\" 0 0 \"802.1Q\" 0 0 1 0 \"auto\" 0");
+        expect(out, "3 \"00:00:00:00:00:00\" 100 2 \"802.1Q\" 0 500 1 1 \"auto\" 0");
+}
+
 /* A holder shows in status, with its pid and command. */
 static void test_holder_in_status(void **state) {
         Test *t = *state;
@@ -428,6 +496,8 @@ int main(void) {
                 { "sriovctl status, explain, apply, reload for people; exit codes", test_sriovctl_human, setup_system_bus, teardown, NULL },
                 { "sriovctl --json on every verb", test_sriovctl_json, setup_system_bus, teardown, NULL },
                 { "a VF held open shows its holder's pid and command", test_holder_in_status, setup_system_bus, teardown, NULL },
+                { "each VF's network settings, the serial number and the eswitch mode show in status", test_vf_network_in_status,
+                  setup_netdev, teardown, NULL },
                 { "sriovctl monitor sees a PF hot-added, VF counts change, and the PF removed", test_monitor, setup_system_bus, teardown, NULL },
         };
 
