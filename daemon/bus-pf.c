@@ -215,9 +215,17 @@ static uint64_t public_hash(const Pf *pf) {
         };
 
         h = hash_bytes(h, numbers, sizeof(numbers));
-        /* VfNetSettings is compared by value; it is built from zeroed memory, so padding is too. */
-        if (pf->has_vf_net && pf->n_vf_net > 0)
-                h = hash_bytes(h, pf->vf_net, pf->n_vf_net * sizeof(VfNetSettings));
+        for (size_t i = 0; pf->has_vf_net && i < pf->n_vf_net; i++) {
+                const VfNetSettings *v = &pf->vf_net[i];
+                /* field by field: the struct has padding */
+                int fields[12] = {
+                        (int) v->index, (int) v->mask, (int) v->vlan, (int) v->qos, (int) v->vlan_protocol,
+                        v->min_tx_rate, v->max_tx_rate, v->spoof_check, v->trust, (int) v->link_state, v->query_rss,
+                };
+
+                h = hash_bytes(h, fields, sizeof(fields));
+                h = hash_bytes(h, v->mac, sizeof(v->mac));
+        }
         h = hash_str(h, pf->reason);
         h = hash_str(h, pf->policy);
         h = hash_str(h, locked);
