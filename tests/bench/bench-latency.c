@@ -51,36 +51,19 @@ static bool numvfs_written(FakeKernel *k, void *userdata) {
         return false;
 }
 
-static void daemon_up(Daemon *d) {
+static bool daemon_up(Daemon *d) {
         daemon_start(d);
         if (!daemon_wait_ready(d, 10 * SECOND) || !daemon_wait_num_vfs(d, PF, NUM_VFS, 10 * SECOND)) {
                 daemon_dump(d);
                 fprintf(stderr, "bench-latency: sriovd did not come up\n");
-                exit(1);
+                return false;
         }
         daemon_settle(d, 100 * 1000);
+        return true;
 }
 
-int main(int argc, char **argv) {
-        FakeKernel *k = NULL;
-        unsigned n = argc > 1 ? (unsigned) strtoul(argv[1], NULL, 10) : 1000;
-        uint64_t *latency;
-        Daemon *d;
-
-        if (n == 0 || !(latency = calloc(n, sizeof(uint64_t)))) {
-                fprintf(stderr, "Usage: bench-latency [BINDS]\n");
-                return 2;
-        }
-        if (fake_kernel_new(&k) < 0 ||
-            fake_kernel_load(k, PF_LINE) < 0) {
-                fprintf(stderr, "bench-latency: cannot make the fake kernel\n");
-                return 1;
-        }
-        d = daemon_new(k);
-        daemon_set_log_level(d, "info");
-        daemon_write_policy(d, "50-nic.conf", "[Match]\nDriver=ice\n[PhysicalFunction]\nNumVFs=4\n");
-        daemon_up(d);
-
+/* latency[i] for each of n hot-adds; -1 (said why) when one did not go as it should. */
+static int measure(FakeKernel *k, Daemon *d, unsigned n, uint64_t *latency) {
         for (unsigned i = 0; i < n; i++) {
                 Wait w;
                 uint64_t sent;
@@ -88,38 +71,63 @@ int main(int argc, char **argv) {
                 /* the PF leaves with its VFs and comes back, as on a hotplug slot: add, then its driver's bind */
                 if (fake_kernel_remove_pf(k, PF) < 0) {
                         fprintf(stderr, "bench-latency: cannot remove %s\n", PF);
-                        return 1;
+                        return -1;
                 }
                 daemon_settle(d, 10 * 1000);
 
                 w = (Wait) { .from = fake_kernel_n_writes(k) };
                 if (fake_kernel_load(k, PF_LINE) < 0) {
                         fprintf(stderr, "bench-latency: cannot add %s\n", PF);
-                        return 1;
+                        return -1;
                 }
                 sent = now_usec();   /* the bind uevent is the last thing the hot-add does */
                 if (fake_kernel_run(k, 10 * SECOND, numvfs_written, &w) < 0 || !w.found) {
                         daemon_dump(d);
                         fprintf(stderr, "bench-latency: no sriov_numvfs write after bind %u\n", i);
-                        return 1;
+                        return -1;
                 }
                 latency[i] = w.found->received_usec > sent ? w.found->received_usec - sent : 0;
                 if (!daemon_wait_num_vfs(d, PF, NUM_VFS, 10 * SECOND)) {
                         fprintf(stderr, "bench-latency: %s did not get its VFs back\n", PF);
-                        return 1;
+                        return -1;
                 }
                 daemon_settle(d, 10 * 1000);
                 if ((i + 1) % 100 == 0)
                         fprintf(stderr, "bench-latency: %u binds\n", i + 1);
         }
-        if (daemon_stop(d) != 0)
-                return 1;
+        return 0;
+}
 
-        qsort(latency, n, sizeof(uint64_t), cmp_u64);
-        printf("latency_us %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", n, latency[(n - 1) / 2],
-               latency[(n * 90 + 99) / 100 - 1], latency[(n * 99 + 99) / 100 - 1], latency[n - 1]);
-        daemon_free(d);
+int main(int argc, char **argv) {
+        FakeKernel *k = NULL;
+        unsigned n = argc > 1 ? (unsigned) strtoul(argv[1], NULL, 10) : 1000;
+        uint64_t *latency;
+        Daemon *d;
+        int r;
+
+        if (n == 0 || !(latency = calloc(n, sizeof(uint64_t)))) {
+                fprintf(stderr, "Usage: bench-latency [BINDS]\n");
+                return 2;
+        }
+        if (fake_kernel_new(&k) < 0 || fake_kernel_load(k, PF_LINE) < 0) {
+                fprintf(stderr, "bench-latency: cannot make the fake kernel\n");
+                fake_kernel_free(k);
+                free(latency);
+                return 1;
+        }
+        d = daemon_new(k);
+        daemon_set_log_level(d, "info");
+        daemon_write_policy(d, "50-nic.conf", "[Match]\nDriver=ice\n[PhysicalFunction]\nNumVFs=4\n");
+        r = daemon_up(d) ? measure(k, d, n, latency) : -1;
+        if (r >= 0 && daemon_stop(d) != 0)
+                r = -1;
+        if (r >= 0) {
+                qsort(latency, n, sizeof(uint64_t), cmp_u64);
+                printf("latency_us %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", n, latency[(n - 1) / 2],
+                       latency[(n * 90 + 99) / 100 - 1], latency[(n * 99 + 99) / 100 - 1], latency[n - 1]);
+        }
+        daemon_free(d);         /* kills the daemon if a failure left it running */
         fake_kernel_free(k);
         free(latency);
-        return 0;
+        return r < 0 ? 1 : 0;
 }
