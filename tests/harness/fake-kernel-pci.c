@@ -968,6 +968,15 @@ int fake_kernel_unbind(FakeKernel *k, const char *bdf) {
         return 0;
 }
 
+const char *fake_kernel_pf_by_ifindex(FakeKernel *k, int ifindex) {
+        for (guint i = 0; k && ifindex > 0 && i < k->pfs->len; i++) {
+                Device *pf = k->pfs->pdata[i];
+                if (pf->net_syspath && pf->ifindex == ifindex)
+                        return pf->bdf;
+        }
+        return NULL;
+}
+
 int fake_kernel_uevent(FakeKernel *k, const char *bdf, const char *action) {
         if (!k || !bdf || !action)
                 return -EINVAL;

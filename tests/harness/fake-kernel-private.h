@@ -84,6 +84,7 @@ struct Device {
         bool unmanaged_autoprobe;
         GPtrArray *vfs;         /* Device*, indexed by VF number, while enabled */
         char *net_syspath;      /* the net child while it exists */
+        int ifindex;            /* its ifindex then, else 0 */
 
         /* VF */
         Device *physfn;

@@ -487,6 +487,7 @@ int netdev_create(FakeKernel *k, Device *pf) {
         if (!created)
                 return -EIO;
         pf->net_syspath = g_steal_pointer(&syspath);
+        pf->ifindex = (int) ifindex;
         kernel_uevent_added(k, pf->net_syspath);
         return 0;
 }

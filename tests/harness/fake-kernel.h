@@ -78,6 +78,8 @@ const char *fake_kernel_uevent_at(FakeKernel *k, size_t i);
 int fake_kernel_num_vfs(FakeKernel *k, const char *pf);                     /* -ENODEV if unknown */
 const char *fake_kernel_driver(FakeKernel *k, const char *bdf);              /* NULL when unbound */
 int fake_kernel_vf_address(FakeKernel *k, const char *pf, unsigned index, char ret[static 13]);
+/* The PF whose netdev has ifindex now, or NULL. */
+const char *fake_kernel_pf_by_ifindex(FakeKernel *k, int ifindex);
 
 /* Running programs under the fake kernel. */
 int fake_kernel_spawn(FakeKernel *k, char * const *argv, char * const *extra_env, pid_t *ret_pid);

@@ -12,6 +12,7 @@
 #include <glib.h>
 
 #include "fake-kernel.h"
+#include "fake-netlink.h"
 
 #define WAIT_SLICE_USEC (100 * 1000)
 #define STOP_GRACE_USEC (10 * 1000 * 1000)
@@ -465,8 +466,11 @@ int main(int argc, char **argv) {
                 control_env = g_strdup_printf("SRIOV_TESTBED_CONTROL=%s", control_path);
         }
 
+        /* rtnetlink and devlink for the fake PFs' netdevs, through sriovd's relay */
+        __attribute__((cleanup(fake_netlink_freep))) FakeNetlink *netlink = fake_netlink_new(k);
+
         pid_t pid;
-        r = fake_kernel_spawn(k, argv + optind, (char *[]) { control_env, NULL }, &pid);
+        r = fake_kernel_spawn(k, argv + optind, (char *[]) { (char *) fake_netlink_env(netlink), control_env, NULL }, &pid);
         if (r < 0) {
                 fprintf(stderr, "sriov-testbed: cannot run %s: %s\n", argv[optind], strerror(-r));
                 return 127;

@@ -8,21 +8,20 @@
 #include <netlink/msg.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/sriov.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <cmocka.h>
+
+#include <glib.h>
 
 #include "fake-netlink.h"
 #include "sriovd/macro.h"
 
 #define DEVLINK_FAMILY 0x21
-#define LINKS_MAX 8
+#define LINKS_MAX 64
 #define VFS_MAX 64
 #define FAILS_MAX 16
 
@@ -92,7 +91,7 @@ static void link_sync(FakeNetlink *n, Link *l) {
 }
 
 static void put_nlmsg(uint8_t *buf, size_t *len, size_t size, const struct nlmsghdr *h) {
-        assert_true(*len + NLMSG_ALIGN(h->nlmsg_len) <= size);
+        g_assert_true(*len + NLMSG_ALIGN(h->nlmsg_len) <= size);
         memcpy(buf + *len, h, h->nlmsg_len);
         *len += NLMSG_ALIGN(h->nlmsg_len);
 }
@@ -101,7 +100,7 @@ static struct nl_msg *link_answer(Link *l) {
         struct rtnl_link *link = rtnl_link_alloc();
         struct nl_msg *msg = NULL;
 
-        assert_non_null(link);
+        g_assert_nonnull(link);
         rtnl_link_set_ifindex(link, l->ifindex);
         for (int i = 0; i < l->num_vfs && i < VFS_MAX; i++) {
                 const VfNetSettings *s = &l->vfs[i];
@@ -114,7 +113,7 @@ static struct nl_msg *link_answer(Link *l) {
                 rtnl_link_vf_set_index(vf, (uint32_t) i);
                 rtnl_link_vf_set_addr(vf, addr);
                 nl_addr_put(addr);
-                assert_int_equal(rtnl_link_vf_vlan_alloc(&vlans, 1), 0);
+                g_assert_cmpint(rtnl_link_vf_vlan_alloc(&vlans, 1), ==, 0);
                 vlans->vlans[0].vf_vlan = s->vlan;
                 vlans->vlans[0].vf_vlan_qos = s->qos;
                 /* libnl writes the protocol as given; the kernel's answer has it in network order */
@@ -126,11 +125,11 @@ static struct nl_msg *link_answer(Link *l) {
                 rtnl_link_vf_set_trust(vf, s->trust);
                 rtnl_link_vf_set_linkstate(vf, (uint32_t) s->link_state);
                 rtnl_link_vf_set_rss_query_en(vf, s->query_rss);
-                assert_int_equal(rtnl_link_vf_add(link, vf), 0);
+                g_assert_cmpint(rtnl_link_vf_add(link, vf), ==, 0);
                 rtnl_link_vf_put(vf);
         }
-        assert_int_equal(rtnl_link_build_add_request(link, 0, &msg), 0);
-        assert_int_equal(nla_put_u32(msg, IFLA_NUM_VF, (uint32_t) l->num_vfs), 0);
+        g_assert_cmpint(rtnl_link_build_add_request(link, 0, &msg), ==, 0);
+        g_assert_cmpint(nla_put_u32(msg, IFLA_NUM_VF, (uint32_t) l->num_vfs), ==, 0);
         rtnl_link_put(link);
         return msg;
 }
@@ -143,6 +142,11 @@ static int route_request(FakeNetlink *n, const struct nlmsghdr *h, struct nl_msg
         Link *l;
 
         l = link_by_ifindex(n, ifi->ifi_index);
+        if (!l && fake_kernel_pf_by_ifindex(n->kernel, ifi->ifi_index)) {
+                /* every PF netdev of the fake kernel has a VF table, with a driver's defaults */
+                fake_netlink_add_link(n, fake_kernel_pf_by_ifindex(n->kernel, ifi->ifi_index), ifi->ifi_index);
+                l = link_by_ifindex(n, ifi->ifi_index);
+        }
         if (!l)
                 return -ENODEV;
         link_sync(n, l);
@@ -150,11 +154,11 @@ static int route_request(FakeNetlink *n, const struct nlmsghdr *h, struct nl_msg
                 *ret_reply = link_answer(l);
                 return 0;
         }
-        assert_int_equal(h->nlmsg_type, RTM_NEWLINK);
-        assert_int_equal(vf_netlink_parse(h, &vfs, &n_vfs), 0);
+        g_assert_cmpint(h->nlmsg_type, ==, RTM_NEWLINK);
+        g_assert_cmpint(vf_netlink_parse(h, &vfs, &n_vfs), ==, 0);
         /* sriovd sends one attribute per request */
-        assert_int_equal(n_vfs, 1);
-        assert_int_equal(__builtin_popcount(vfs[0].mask), 1);
+        g_assert_cmpint(n_vfs, ==, 1);
+        g_assert_cmpint(__builtin_popcount(vfs[0].mask), ==, 1);
         a = (VfNetAttribute) __builtin_ctz(vfs[0].mask);
         l->n_sets++;
         if (vfs[0].index >= (unsigned) l->num_vfs)
@@ -200,31 +204,31 @@ static int generic_request(FakeNetlink *n, const struct nlmsghdr *h, struct nl_m
 
         if (h->nlmsg_type == GENL_ID_CTRL) {
                 msg = nlmsg_alloc();
-                assert_non_null(genlmsg_put(msg, 0, h->nlmsg_seq, GENL_ID_CTRL, 0, 0, CTRL_CMD_NEWFAMILY, 2));
-                assert_int_equal(nla_put_string(msg, CTRL_ATTR_FAMILY_NAME, DEVLINK_GENL_NAME), 0);
-                assert_int_equal(nla_put_u16(msg, CTRL_ATTR_FAMILY_ID, DEVLINK_FAMILY), 0);
+                g_assert_nonnull(genlmsg_put(msg, 0, h->nlmsg_seq, GENL_ID_CTRL, 0, 0, CTRL_CMD_NEWFAMILY, 2));
+                g_assert_cmpint(nla_put_string(msg, CTRL_ATTR_FAMILY_NAME, DEVLINK_GENL_NAME), ==, 0);
+                g_assert_cmpint(nla_put_u16(msg, CTRL_ATTR_FAMILY_ID, DEVLINK_FAMILY), ==, 0);
                 *ret_reply = msg;
                 return 0;
         }
         if (h->nlmsg_type != DEVLINK_FAMILY)
                 return -ENOENT;
-        assert_int_equal(genlmsg_parse((struct nlmsghdr *) h, 0, tb, DEVLINK_ATTR_MAX, NULL), 0);
-        assert_non_null(tb[DEVLINK_ATTR_DEV_NAME]);
+        g_assert_cmpint(genlmsg_parse((struct nlmsghdr *) h, 0, tb, DEVLINK_ATTR_MAX, NULL), ==, 0);
+        g_assert_nonnull(tb[DEVLINK_ATTR_DEV_NAME]);
         l = link_by_pf(n, nla_get_string(tb[DEVLINK_ATTR_DEV_NAME]));
         if (!l || !l->has_eswitch)
                 return -EOPNOTSUPP;
         if (g->cmd == DEVLINK_CMD_ESWITCH_GET) {
                 msg = nlmsg_alloc();
-                assert_non_null(genlmsg_put(msg, 0, h->nlmsg_seq, DEVLINK_FAMILY, 0, 0, DEVLINK_CMD_ESWITCH_GET, 1));
-                assert_int_equal(nla_put_string(msg, DEVLINK_ATTR_BUS_NAME, "pci"), 0);
-                assert_int_equal(nla_put_string(msg, DEVLINK_ATTR_DEV_NAME, l->pf), 0);
-                assert_int_equal(nla_put_u16(msg, DEVLINK_ATTR_ESWITCH_MODE, (uint16_t) l->eswitch), 0);
+                g_assert_nonnull(genlmsg_put(msg, 0, h->nlmsg_seq, DEVLINK_FAMILY, 0, 0, DEVLINK_CMD_ESWITCH_GET, 1));
+                g_assert_cmpint(nla_put_string(msg, DEVLINK_ATTR_BUS_NAME, "pci"), ==, 0);
+                g_assert_cmpint(nla_put_string(msg, DEVLINK_ATTR_DEV_NAME, l->pf), ==, 0);
+                g_assert_cmpint(nla_put_u16(msg, DEVLINK_ATTR_ESWITCH_MODE, (uint16_t) l->eswitch), ==, 0);
                 *ret_reply = msg;
                 return 0;
         }
-        assert_int_equal(g->cmd, DEVLINK_CMD_ESWITCH_SET);
+        g_assert_cmpint(g->cmd, ==, DEVLINK_CMD_ESWITCH_SET);
         r = devlink_parse_eswitch(h, &address, &mode);
-        assert_int_equal(r, 0);
+        g_assert_cmpint(r, ==, 0);
         if (fake_kernel_num_vfs(n->kernel, l->pf) > 0)
                 return -EBUSY;
         l->eswitch = mode;
@@ -248,9 +252,9 @@ static int on_request(sd_event_source *s, int fd, uint32_t revents, void *userda
                         sd_event_source_disable_unref(s);
                 return 0;
         }
-        assert_true((size_t) k >= sizeof(int32_t) + sizeof(struct nlmsghdr));
+        g_assert_true((size_t) k >= sizeof(int32_t) + sizeof(struct nlmsghdr));
         memcpy(&protocol, in, sizeof(protocol));
-        assert_int_equal(h->nlmsg_len, (size_t) k - sizeof(int32_t));
+        g_assert_cmpint(h->nlmsg_len, ==, (size_t) k - sizeof(int32_t));
         err.error = protocol == NETLINK_ROUTE ? route_request(n, h, &reply) : generic_request(n, h, &reply);
         if (reply) {
                 nlmsg_hdr(reply)->nlmsg_seq = h->nlmsg_seq;
@@ -259,10 +263,10 @@ static int on_request(sd_event_source *s, int fd, uint32_t revents, void *userda
         }
         err.msg = *h;
         ack = nlmsg_alloc_simple(NLMSG_ERROR, 0);
-        assert_int_equal(nlmsg_append(ack, &err, sizeof(err), NLMSG_ALIGNTO), 0);
+        g_assert_cmpint(nlmsg_append(ack, &err, sizeof(err), NLMSG_ALIGNTO), ==, 0);
         put_nlmsg(out, &len, sizeof(out), nlmsg_hdr(ack));
         nlmsg_free(ack);
-        assert_true(send(fd, out, len, MSG_NOSIGNAL) == (ssize_t) len);
+        g_assert_true(send(fd, out, len, MSG_NOSIGNAL) == (ssize_t) len);
         return 0;
 }
 
@@ -274,9 +278,9 @@ static int on_connection(sd_event_source *s, int fd, uint32_t revents, void *use
         if (c < 0)
                 return 0;
         /* Owned by the event loop: it goes when the daemon hangs up or the loop ends. */
-        assert_int_equal(sd_event_add_io(fake_kernel_event(n->kernel), &conn, c, EPOLLIN, on_request, n), 0);
-        assert_true(sd_event_source_set_io_fd_own(conn, 1) >= 0);
-        assert_true(sd_event_source_set_floating(conn, 1) >= 0);
+        g_assert_cmpint(sd_event_add_io(fake_kernel_event(n->kernel), &conn, c, EPOLLIN, on_request, n), ==, 0);
+        g_assert_true(sd_event_source_set_io_fd_own(conn, 1) >= 0);
+        g_assert_true(sd_event_source_set_floating(conn, 1) >= 0);
         sd_event_source_unref(conn);
         return 0;
 }
@@ -285,17 +289,17 @@ FakeNetlink *fake_netlink_new(FakeKernel *k) {
         FakeNetlink *n = calloc(1, sizeof(FakeNetlink));
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
-        assert_non_null(n);
+        g_assert_nonnull(n);
         n->kernel = k;
-        assert_true(asprintf(&n->path, "%s/.netlink", fake_kernel_root(k)) > 0);
-        assert_true(asprintf(&n->env, "SRIOVD_NETLINK_RELAY=%s", n->path) > 0);
-        assert_true(strlen(n->path) < sizeof(sa.sun_path));
+        g_assert_true(asprintf(&n->path, "%s/.netlink", fake_kernel_root(k)) > 0);
+        g_assert_true(asprintf(&n->env, "SRIOVD_NETLINK_RELAY=%s", n->path) > 0);
+        g_assert_true(strlen(n->path) < sizeof(sa.sun_path));
         strcpy(sa.sun_path, n->path);
         n->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        assert_true(n->fd >= 0);
-        assert_int_equal(bind(n->fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
-        assert_int_equal(listen(n->fd, 16), 0);
-        assert_int_equal(sd_event_add_io(fake_kernel_event(k), &n->source, n->fd, EPOLLIN, on_connection, n), 0);
+        g_assert_true(n->fd >= 0);
+        g_assert_cmpint(bind(n->fd, (struct sockaddr *) &sa, sizeof(sa)), ==, 0);
+        g_assert_cmpint(listen(n->fd, 16), ==, 0);
+        g_assert_cmpint(sd_event_add_io(fake_kernel_event(k), &n->source, n->fd, EPOLLIN, on_connection, n), ==, 0);
         return n;
 }
 
@@ -317,7 +321,7 @@ void fake_netlink_add_link(FakeNetlink *n, const char *pf, int ifindex) {
         Link *l = link_by_pf(n, pf);
 
         if (!l) {
-                assert_true(n->n_links < LINKS_MAX);
+                g_assert_true(n->n_links < LINKS_MAX);
                 l = &n->links[n->n_links++];
                 *l = (Link) { .eswitch = ESWITCH_MODE_LEGACY };
                 snprintf(l->pf, sizeof(l->pf), "%s", pf);
@@ -329,12 +333,12 @@ void fake_netlink_add_link(FakeNetlink *n, const char *pf, int ifindex) {
 void fake_netlink_reset(FakeNetlink *n, const char *pf) {
         Link *l = link_by_pf(n, pf);
 
-        assert_non_null(l);
+        g_assert_nonnull(l);
         link_defaults(l, l->num_vfs);
 }
 
 void fake_netlink_fail(FakeNetlink *n, const char *pf, unsigned vf, VfNetAttribute attribute, int error) {
-        assert_true(n->n_fails < FAILS_MAX);
+        g_assert_true(n->n_fails < FAILS_MAX);
         n->fails[n->n_fails] = (Fail) { .vf = vf, .attribute = attribute, .error = error };
         snprintf(n->fails[n->n_fails].pf, sizeof(n->fails[0].pf), "%s", pf);
         n->n_fails++;

@@ -1,4 +1,5 @@
-/* The kernel's netlink side for sriovd under test: PF netdevs with VF tables, devlink eswitch modes, scripted errors. */
+/* The kernel's netlink side for sriovd under test: PF netdevs with VF tables, devlink eswitch modes, scripted errors.
+ * A PF netdev of the fake kernel gets its VF table on first use; tests may add links and eswitches first. */
 #pragma once
 
 #include <stdbool.h>
@@ -13,6 +14,9 @@ typedef struct FakeNetlink FakeNetlink;
 /* Listens on a socket in the testbed root; answers while the fake kernel's loop runs. */
 FakeNetlink *fake_netlink_new(FakeKernel *k);
 void fake_netlink_free(FakeNetlink *n);
+static inline void fake_netlink_freep(FakeNetlink **n) {
+        fake_netlink_free(*n);
+}
 /* "SRIOVD_NETLINK_RELAY=..." for daemon_setenv(). */
 const char *fake_netlink_env(FakeNetlink *n);
 
