@@ -88,6 +88,10 @@ grep -qx '4 PFs, 12 VFs, 1 pending' <<<"$table" || fail "no summary line for 4 P
 # the tree of the E810 port: VF 0 on vfio-pci, as the policy parks it
 tree=$(sed -n '/^==> sriovctl status 0000:3b:00.0$/,/^==> /p' <<<"$out")
 grep -qE '^ +\|- 0 +0000:3b:01\.0 +vfio-pci +IOMMU group [0-9]+$' <<<"$tree" || fail "the tree does not show VF 0 on vfio-pci: $tree"
+# and VFs 2 and 3 with the VLAN, spoof check and rate of its [VirtualFunction] section, as read back
+[ "$(grep -cE '^ +(\| )? +mac .*, vlan 100 qos 0 802\.1Q, spoof check on, .*, rate 0-10000 Mbit/s,' <<<"$tree")" -eq 2 ] ||
+        fail "VFs 2 and 3 do not show VLAN 100 and their rate: $tree"
+grep -qE '^ +\| +mac .*, vlan none, ' <<<"$tree" || fail "VF 0 does not show its untouched settings: $tree"
 
 # the hot-added NVMe reached the VF count of 60-nvme.conf
 hotadd=$(sed -n '/^==> Hot-add/,/^==> /p' <<<"$out")
