@@ -5,87 +5,12 @@
 set -u
 source=$1
 build=$2
-sriovd=$build/daemon/sriovd
-sriovctl=$build/daemon/sriovctl
-vfio_hold=$build/tests/vm/vfio-hold
-work=/tmp/sriovd-vm
-policies=$work/policies
-log=$work/sriovd.log
-export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/sriovd-vm-bus
-mkdir -p "$policies"
-# The console, for requests to the host while a scenario's own output goes to a file.
-exec 5>&1
-request() { echo "@@ REQUEST qmp $*" >&5; }
-
-PF1=0000:01:00.0 PF2=0000:02:00.0 PF3=0000:03:00.0 PF4=0000:04:00.0 PF5=0000:05:00.0
-dev() { echo "/sys/bus/pci/devices/$1"; }
-attr() { cat "$(dev "$1")/$2" 2>/dev/null; }
-driver() { local l; l=$(readlink "$(dev "$1")/driver" 2>/dev/null) && basename "$l" || echo none; }
-vfs() { local l; for l in "$(dev "$1")"/virtfn*; do [ -e "$l" ] && basename "$(readlink "$l")"; done; }
-group() { basename "$(readlink "$(dev "$1")/iommu_group")"; }
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
-policy() { printf '%b' "$2" >"$policies/$1"; }
-
-# wait_for SECONDS COMMAND...: polls until COMMAND succeeds.
-wait_for() {
-        local deadline=$(($(date +%s) + $1))
-        shift
-        until "$@" >/dev/null 2>&1; do
-                [ "$(date +%s)" -ge "$deadline" ] && return 1
-                sleep 0.2
-        done
-}
-status() { "$sriovctl" status --json=short | /usr/bin/python3 "$source/tests/vm/jq.py" "$1"; }
-is() { [ "$("${@:2}")" = "$1" ]; }
-# The writes sriovd made since log line $1 (at debug level it names each one before making it).
-writes_since() { tail -n +"$(($1 + 1))" "$log" | grep -E ": (set|clear|probe|unbind) " || true; }
-log_lines() { wc -l <"$log"; }
-die() { echo "$*"; exit 1; }
-
-scenario() {
-        local name=$1 out=$work/scenario.out
-        shift
-        echo "== $name (t=$(uptime_s)s)"
-        if ( set -e; "$@" ) >"$out" 2>&1; then
-                echo "@@ PASS $name"
-        else
-                echo "@@ FAIL $name: $(tail -n 1 "$out")"
-                sed 's/^/   | /' "$out"
-                echo "   sriovd's log, last lines:"
-                tail -n 25 "$log" | sed 's/^/   | /'
-        fi
-}
-
-readies_above() { [ "$(grep -c "ready:" "$log")" -gt "$1" ]; }
-# sriovd runs under a shell that records its exit status, so any scenario can stop it and check,
-# and with no capabilities but those sriovd.service leaves it (units/sriovd.service.in): the real
-# kernel shows them to be enough.
-start_sriovd() {
-        rm -f $work/sriovd.exit
-        local ready
-        ready=$(grep -c "ready:" "$log" 2>/dev/null)
-        ready=${ready:-0}
-        (
-                setpriv --bounding-set=-all,+dac_read_search,+sys_ptrace --no-new-privs \
-                        "$sriovd" --config-path="$policies" --config=/dev/null --log-level=debug 2>>"$log" &
-                echo $! >$work/sriovd.pid
-                wait $!
-                echo $? >$work/sriovd.exit
-        ) &
-        wait_for 60 readies_above "$ready" || die "sriovd did not get ready: $(tail -n 5 "$log")"
-}
-stop_sriovd() {
-        kill -TERM "$(cat $work/sriovd.pid)"
-        wait_for 30 test -e $work/sriovd.exit || die "sriovd did not stop"
-        cat $work/sriovd.exit
-}
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # ---- the host: udevd, a system bus, sriovd ----
 echo "== setting up (t=$(uptime_s)s)"
-/lib/systemd/systemd-udevd --daemon || echo "@@ FAIL setup: udevd does not start"
-sed -e "s|@SOCKET@|/run/sriovd-vm-bus|g" -e "s|@POLICY@|$source/units/org.sriovd1.conf|g" \
-        "$source/tests/dbus/system-bus.conf.in" >$work/bus.conf
-dbus-daemon --config-file=$work/bus.conf --fork || echo "@@ FAIL setup: dbus-daemon does not start"
+start_host
 
 # PF4 is a user space driver's: vfio-pci owns it and has enabled two VFs (enable_sriov=1).
 echo "$PF4" >/sys/bus/pci/drivers/nvme/unbind
@@ -190,7 +115,7 @@ held_vf() {
         # the VM exits: the resize happens by itself
         mark=$(log_lines)
         kill $holder
-        wait $holder 2>/dev/null
+        wait $holder 2>/dev/null || true   # killed: its status is the signal's
         wait_for 30 is 3 attr $PF2 sriov_numvfs || die "PF2 has $(attr $PF2 sriov_numvfs) VFs after the release"
         for vf in $(vfs $PF2); do
                 wait_for 10 is vfio-pci driver "$vf" || die "VF $vf is on $(driver "$vf")"
@@ -219,7 +144,7 @@ direct_write_blocks() {
         echo "the writer after 3s: state ${state:-exited}, in $(cat /proc/$writer/wchan 2>/dev/null)"
         [ -n "$state" ] || die "the write returned at once: it did not block"
         kill $holder
-        wait $holder 2>/dev/null
+        wait $holder 2>/dev/null || true   # killed: its status is the signal's
         wait $writer
         echo "the write returned once the holder let go"
         # sriovd puts back what its policy says
