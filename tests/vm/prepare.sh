@@ -1,9 +1,13 @@
 #!/bin/bash
-# prepare.sh CACHE INIT: Debian's newest 6.1 kernel (apt-get download, cached), and an initramfs of
-# busybox, the modules the VM tests need and INIT. Prints "KERNEL INITRAMFS KVER".
+# prepare.sh CACHE INIT [debian|patched]: a kernel and an initramfs of busybox, INIT and the modules
+# the VM tests need. "debian" (the default) is Debian's newest 6.1 kernel (apt-get download, cached);
+# "patched" is the project's own build of linux-source-6.1 with its SR-IOV patch (kernel/build.sh),
+# everything built in. Prints "KERNEL INITRAMFS KVER".
 set -euo pipefail
 cache=$1
 init=$2
+flavour=${3:-debian}
+here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$cache"
 cd "$cache"
 
@@ -11,49 +15,72 @@ find_package() {
         apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' | awk '{print $1}' | sort -V | tail -1
 }
 
-pkg=$(find_package)
-if [ -z "$pkg" ]; then
-        apt-get update -q >/dev/null
+# Debian's kernel: sets kernel, kver and kroot (its unpacked package, whose modules the initramfs takes).
+debian_kernel() {
+        local pkg deb
         pkg=$(find_package)
-fi
-[ -n "$pkg" ] || { echo "no linux-image-6.1.0-*-amd64 in the apt lists" >&2; exit 1; }
+        if [ -z "$pkg" ]; then
+                apt-get update -q >/dev/null
+                pkg=$(find_package)
+        fi
+        [ -n "$pkg" ] || { echo "no linux-image-6.1.0-*-amd64 in the apt lists" >&2; exit 1; }
 
-# A package already in the cache is used as it is: the tests should not wait on the mirror.
-deb=$(ls "$pkg"_*.deb 2>/dev/null | head -1 || true)
-if [ -z "$deb" ]; then
-        echo "downloading $pkg" >&2
-        apt-get download -q "$pkg" >/dev/null 2>&1 || apt-get download "$pkg" >&2
-        deb=$(ls "$pkg"_*.deb | head -1)
-fi
+        # A package already in the cache is used as it is: the tests should not wait on the mirror.
+        deb=$(ls "$pkg"_*.deb 2>/dev/null | head -1 || true)
+        if [ -z "$deb" ]; then
+                echo "downloading $pkg" >&2
+                apt-get download -q "$pkg" >/dev/null 2>&1 || apt-get download "$pkg" >&2
+                deb=$(ls "$pkg"_*.deb | head -1)
+        fi
 
-kroot=kroot-${deb%.deb}
-if [ ! -d "$kroot/lib/modules" ]; then
-        rm -rf "$kroot.tmp"
-        dpkg -x "$deb" "$kroot.tmp"
-        depmod -b "$kroot.tmp" "$(ls "$kroot.tmp/lib/modules")"   # the package ships no modules.dep
-        mv "$kroot.tmp" "$kroot"
-fi
-kver=$(ls "$kroot/lib/modules")
-kernel=$PWD/$kroot/boot/vmlinuz-$kver
+        kroot=kroot-${deb%.deb}
+        if [ ! -d "$kroot/lib/modules" ]; then
+                rm -rf "$kroot.tmp"
+                dpkg -x "$deb" "$kroot.tmp"
+                depmod -b "$kroot.tmp" "$(ls "$kroot.tmp/lib/modules")"   # the package ships no modules.dep
+                mv "$kroot.tmp" "$kroot"
+        fi
+        kver=$(ls "$kroot/lib/modules")
+        kernel=$PWD/$kroot/boot/vmlinuz-$kver
+}
 
-modules="nvme vfio-pci vfio_iommu_type1 pci-pf-stub 9p 9pnet_virtio virtio_pci"
+case $flavour in
+        debian)
+                debian_kernel
+                modules="nvme vfio-pci vfio_iommu_type1 pci-pf-stub 9p 9pnet_virtio virtio_pci"
+                ;;
+        patched)
+                # everything it needs is built in: no modules
+                built=$("$here/kernel/build.sh" "$cache")
+                read -r kernel kver <<<"$built"
+                modules=
+                ;;
+        *)
+                echo "unknown kernel $flavour (debian or patched)" >&2
+                exit 1
+                ;;
+esac
+
 key=$( (echo "$kver $modules"; cat "$init" /bin/busybox) | sha256sum | cut -c1-16)
 initramfs=$PWD/initramfs-$key.cpio.gz
 if [ ! -f "$initramfs" ]; then
         root=$(mktemp -d "$PWD/initrd.XXXXXX")
-        mkdir -p "$root"/{bin,dev,proc,sys,run,tmp,host,lib/modules/"$kver"}
+        mkdir -p "$root"/{bin,dev,proc,sys,run,tmp,host}
         cp /bin/busybox "$root/bin/busybox"
         ln -s busybox "$root/bin/sh"
         install -m 0755 "$init" "$root/init"
-        for m in $modules; do
-                modprobe -d "$kroot" -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
-        done | sort -u | while read -r ko; do
-                rel=${ko#"$PWD/$kroot/"}
-                mkdir -p "$root/$(dirname "$rel")"
-                cp "$ko" "$root/$rel"
-        done
-        cp "$kroot/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
-        depmod -b "$root" "$kver"
+        if [ -n "$modules" ]; then
+                mkdir -p "$root/lib/modules/$kver"
+                for m in $modules; do
+                        modprobe -d "$kroot" -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+                done | sort -u | while read -r ko; do
+                        rel=${ko#"$PWD/$kroot/"}
+                        mkdir -p "$root/$(dirname "$rel")"
+                        cp "$ko" "$root/$rel"
+                done
+                cp "$kroot/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
+                depmod -b "$root" "$kver"
+        fi
         (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initramfs.tmp"
         mv "$initramfs.tmp" "$initramfs"
         rm -rf "$root"
