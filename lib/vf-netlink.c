@@ -6,8 +6,10 @@
 #include <netlink/msg.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/sriov.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sriovd/policy.h"
 #include "sriovd/vf-netlink.h"
@@ -154,6 +156,30 @@ static int set_vlan(struct rtnl_link_vf *vf, const VfNetSettings *s) {
         return 0;
 }
 
+/* libnl fills IFLA_VF_VLAN_INFO from a struct on its stack field by field, so the struct's two bytes
+ * of tail padding go to the kernel as whatever was there; the kernel ignores them, but nothing of
+ * sriovd's stack should leave the process, and memcheck rightly objects. */
+static void clear_vlan_info_padding(struct nl_msg *msg) {
+        struct nlattr *list, *info, *vlans, *v;
+        int r1, r2, r3;
+
+        list = nlmsg_find_attr(nlmsg_hdr(msg), sizeof(struct ifinfomsg), IFLA_VFINFO_LIST);
+        if (!list)
+                return;
+        nla_for_each_nested(info, list, r1)
+                nla_for_each_nested(vlans, info, r2) {
+                        if (nla_type(vlans) != IFLA_VF_VLAN_LIST)
+                                continue;
+                        nla_for_each_nested(v, vlans, r3) {
+                                struct ifla_vf_vlan_info *vi = nla_data(v);
+                                size_t end = offsetof(struct ifla_vf_vlan_info, vlan_proto) + sizeof(vi->vlan_proto);
+
+                                if (nla_type(v) == IFLA_VF_VLAN_INFO && nla_len(v) >= (int) sizeof(*vi))
+                                        memset((uint8_t *) vi + end, 0, sizeof(*vi) - end);
+                        }
+                }
+}
+
 int vf_netlink_build_set(int ifindex, const VfNetSettings *s, VfNetAttribute attribute, struct nl_msg **ret) {
         _cleanup_(rtnl_link_putp) struct rtnl_link *orig = NULL, *change = NULL;
         _cleanup_(rtnl_link_vf_putp) struct rtnl_link_vf *vf = NULL;
@@ -221,6 +247,7 @@ int vf_netlink_build_set(int ifindex, const VfNetSettings *s, VfNetAttribute att
         r = rtnl_link_build_change_request(orig, change, 0, &msg);
         if (r < 0)
                 return nl_error_to_errno(r);
+        clear_vlan_info_padding(msg);
         *ret = msg;
         return 0;
 }
