@@ -345,38 +345,34 @@ static int control_new(FakeKernel *k, const char *path, Control **ret) {
         return 0;
 }
 
-static void write_log(FakeKernel *k, const char *path) {
-        FILE *f = fopen(path, "ae");
-        if (!f) {
-                fprintf(stderr, "sriov-testbed: %s: %m\n", path);
-                return;
-        }
-        for (size_t i = 0; i < fake_kernel_n_writes(k); i++) {
-                const FakeWrite *w = fake_kernel_write_at(k, i);
-                g_autofree char *value = g_strescape(w->value, NULL);
-                const char *name = w->result < 0 ? strerrorname_np(-w->result) : NULL;
-                fprintf(f, "%s %s => ", w->path, *value ? value : "\"\"");
-                if (w->result >= 0)
-                        fprintf(f, "%d\n", w->result);
-                else if (name)
-                        fprintf(f, "%s\n", name);
-                else
-                        fprintf(f, "%d\n", w->result);
-        }
-        fclose(f);
+/* --writes: "PATH VALUE => RESULT" */
+static void write_result_line(FILE *f, const FakeWrite *w) {
+        g_autofree char *value = g_strescape(w->value, NULL);
+        const char *name = w->result < 0 ? strerrorname_np(-w->result) : NULL;
+        fprintf(f, "%s %s => ", w->path, *value ? value : "\"\"");
+        if (w->result >= 0)
+                fprintf(f, "%d\n", w->result);
+        else if (name)
+                fprintf(f, "%s\n", name);
+        else
+                fprintf(f, "%d\n", w->result);
 }
 
-static void write_times(FakeKernel *k, const char *path) {
+/* --write-times: "RECEIVED ANSWERED BDF ATTR" */
+static void write_times_line(FILE *f, const FakeWrite *w) {
+        fprintf(f, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %s %s\n", w->received_usec, w->usec,
+                w->device ? w->device : "-", w->attribute);
+}
+
+/* Appends one line per write the kernel answered to path. */
+static void write_each(FakeKernel *k, const char *path, void (*line)(FILE *f, const FakeWrite *w)) {
         FILE *f = fopen(path, "ae");
         if (!f) {
                 fprintf(stderr, "sriov-testbed: %s: %m\n", path);
                 return;
         }
-        for (size_t i = 0; i < fake_kernel_n_writes(k); i++) {
-                const FakeWrite *w = fake_kernel_write_at(k, i);
-                fprintf(f, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %s %s\n", w->received_usec, w->usec,
-                        w->device ? w->device : "-", w->attribute);
-        }
+        for (size_t i = 0; i < fake_kernel_n_writes(k); i++)
+                line(f, fake_kernel_write_at(k, i));
         fclose(f);
 }
 
@@ -498,8 +494,8 @@ int main(int argc, char **argv) {
         if (received_signal)
                 status = 128 + received_signal;
         if (writes)
-                write_log(k, writes);
+                write_each(k, writes, write_result_line);
         if (times)
-                write_times(k, times);
+                write_each(k, times, write_times_line);
         return status;   /* the cleanup kills what still runs and removes the testbed */
 }

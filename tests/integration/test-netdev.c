@@ -129,18 +129,23 @@ static void test_settings_applied_one_failure_reported(void **state) {
         assert_int_equal(daemon_stop(t->daemon), 0);
 }
 
-/* A PF already as the policy says gets no request at all, also after a restart; a changed setting
- * is the only one sent. */
-static void test_in_sync_sends_nothing(void **state) {
-        Test *t = *state;
-        unsigned sets;
-
+/* The NIC with its netdev and the policy, sriovd started and done: VF 0 as the policy says. */
+static void start_applied(Test *t) {
         assert_int_equal(fake_kernel_load(t->kernel, NIC), 0);
         add_link(t, PF, "ens1f0");
         daemon_write_policy(t->daemon, "50-nic.conf", policy_text);
         start_ready(t);
         check(t, daemon_wait_status(t->daemon, "1 PF, 2 VFs", 5 * SECOND));
         check_vf0(t);
+}
+
+/* A PF already as the policy says gets no request at all, also after a restart; a changed setting
+ * is the only one sent. */
+static void test_in_sync_sends_nothing(void **state) {
+        Test *t = *state;
+        unsigned sets;
+
+        start_applied(t);
         sets = fake_netlink_n_sets(t->netlink, PF);
         /* VF 0: VLAN, rate, trust, link state; VF 1: MAC, VLAN, rate, spoof check, trust, link state, RSS */
         assert_int_equal(sets, 11);
@@ -167,12 +172,7 @@ static void test_reapplied_after_recreate_and_netdev(void **state) {
         Test *t = *state;
         unsigned sets;
 
-        assert_int_equal(fake_kernel_load(t->kernel, NIC), 0);
-        add_link(t, PF, "ens1f0");
-        daemon_write_policy(t->daemon, "50-nic.conf", policy_text);
-        start_ready(t);
-        check(t, daemon_wait_status(t->daemon, "1 PF, 2 VFs", 5 * SECOND));
-        check_vf0(t);
+        start_applied(t);
 
         daemon_write_policy(t->daemon, "50-nic.conf",
                             NIC_POLICY("NumVFs=3\n") "[VirtualFunction]\nIndex=0-2\nVLANId=100\nQualityOfService=3\nTrust=yes\nMaxTxRate=1000\nLinkState=enable\n");

@@ -10,19 +10,11 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include "nlmsg-dump.h"
 #include "sriovd/devlink.h"
 #include "sriovd/netlink.h"
 
 #define FAMILY 0x1a
-
-static struct nlmsghdr *dump(struct nl_msg *msg) {
-        struct nlmsghdr *h = nlmsg_hdr(msg), *copy = malloc(h->nlmsg_len);
-
-        assert_non_null(copy);
-        memcpy(copy, h, h->nlmsg_len);
-        nlmsg_free(msg);
-        return copy;
-}
 
 static void test_eswitch_requests_round_trip(void **state) {
         for (EswitchMode m = 0; m < _ESWITCH_MODE_MAX; m++) {
@@ -32,7 +24,7 @@ static void test_eswitch_requests_round_trip(void **state) {
                 EswitchMode back = _ESWITCH_MODE_INVALID;
 
                 assert_int_equal(devlink_build_eswitch_set(FAMILY, "0000:3b:00.0", m, &msg), 0);
-                wire = dump(msg);
+                wire = nlmsg_dump(msg);
                 assert_int_equal(wire->nlmsg_type, FAMILY);
                 assert_int_equal(((struct genlmsghdr *) nlmsg_data(wire))->cmd, DEVLINK_CMD_ESWITCH_SET);
                 assert_int_equal(devlink_parse_eswitch(wire, &address, &back), 0);
@@ -48,7 +40,7 @@ static void test_eswitch_get_has_no_mode(void **state) {
         EswitchMode m;
 
         assert_int_equal(devlink_build_eswitch_get(FAMILY, "0000:86:00.1", &msg), 0);
-        wire = dump(msg);
+        wire = nlmsg_dump(msg);
         assert_int_equal(((struct genlmsghdr *) nlmsg_data(wire))->cmd, DEVLINK_CMD_ESWITCH_GET);
         assert_int_equal(genlmsg_parse(wire, 0, tb, DEVLINK_ATTR_MAX, NULL), 0);
         assert_string_equal(nla_get_string(tb[DEVLINK_ATTR_BUS_NAME]), "pci");
@@ -72,8 +64,8 @@ static struct nl_msg *eswitch_answer(const char *address, uint16_t mode) {
 }
 
 static void test_eswitch_answer_parsed(void **state) {
-        _cleanup_free_ struct nlmsghdr *a = dump(eswitch_answer("0000:3b:00.0", DEVLINK_ESWITCH_MODE_SWITCHDEV));
-        _cleanup_free_ struct nlmsghdr *b = dump(eswitch_answer("0000:3b:00.0", 7));
+        _cleanup_free_ struct nlmsghdr *a = nlmsg_dump(eswitch_answer("0000:3b:00.0", DEVLINK_ESWITCH_MODE_SWITCHDEV));
+        _cleanup_free_ struct nlmsghdr *b = nlmsg_dump(eswitch_answer("0000:3b:00.0", 7));
         EswitchMode m;
 
         assert_int_equal(devlink_parse_eswitch(a, NULL, &m), 0);
@@ -89,7 +81,7 @@ static void test_family_lookup(void **state) {
         uint16_t family = 0;
 
         assert_int_equal(devlink_build_family_request(&msg), 0);
-        wire = dump(msg);
+        wire = nlmsg_dump(msg);
         assert_int_equal(wire->nlmsg_type, GENL_ID_CTRL);
         assert_int_equal(((struct genlmsghdr *) nlmsg_data(wire))->cmd, CTRL_CMD_GETFAMILY);
         assert_int_equal(genlmsg_parse(wire, 0, tb, CTRL_ATTR_MAX, NULL), 0);
@@ -98,7 +90,7 @@ static void test_family_lookup(void **state) {
         assert_non_null(genlmsg_put(answer, 0, 0, GENL_ID_CTRL, 0, 0, CTRL_CMD_NEWFAMILY, 2));
         assert_int_equal(nla_put_string(answer, CTRL_ATTR_FAMILY_NAME, "devlink"), 0);
         assert_int_equal(nla_put_u16(answer, CTRL_ATTR_FAMILY_ID, FAMILY), 0);
-        reply = dump(answer);
+        reply = nlmsg_dump(answer);
         assert_int_equal(devlink_parse_family(reply, &family), 0);
         assert_int_equal(family, FAMILY);
 }

@@ -13,19 +13,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "nlmsg-dump.h"
 #include "sriovd/netlink.h"
 #include "sriovd/plan.h"
 #include "sriovd/vf-netlink.h"
-
-/* The request as bytes on the wire, as the kernel would receive it. */
-static struct nlmsghdr *dump(struct nl_msg *msg) {
-        struct nlmsghdr *h = nlmsg_hdr(msg), *copy = malloc(h->nlmsg_len);
-
-        assert_non_null(copy);
-        memcpy(copy, h, h->nlmsg_len);
-        nlmsg_free(msg);
-        return copy;
-}
 
 /* Builds the request for one attribute, checks it addresses the PF, and parses it back. */
 static VfNetSettings round_trip(const VfNetSettings *s, VfNetAttribute a, struct nlmsghdr **ret_wire) {
@@ -37,7 +28,7 @@ static VfNetSettings round_trip(const VfNetSettings *s, VfNetAttribute a, struct
         size_t n = 0;
 
         assert_int_equal(vf_netlink_build_set(7, s, a, &msg), 0);
-        wire = dump(msg);
+        wire = nlmsg_dump(msg);
         /* A change of an existing link, as iproute2's "ip link set" sends it. */
         assert_int_equal(wire->nlmsg_type, RTM_NEWLINK);
         assert_false(wire->nlmsg_flags & NLM_F_CREATE);
@@ -187,7 +178,7 @@ static void test_get_asks_for_the_vf_table(void **state) {
         struct nlattr *tb[IFLA_MAX + 1];
 
         assert_int_equal(vf_netlink_build_get(7, &msg), 0);
-        wire = dump(msg);
+        wire = nlmsg_dump(msg);
         assert_int_equal(wire->nlmsg_type, RTM_GETLINK);
         assert_int_equal(((struct ifinfomsg *) nlmsg_data(wire))->ifi_index, 7);
         assert_int_equal(nlmsg_parse(wire, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL), 0);
@@ -233,7 +224,7 @@ static struct nl_msg *kernel_answer(void) {
 }
 
 static void test_vf_table_read_back(void **state) {
-        _cleanup_free_ struct nlmsghdr *wire = dump(kernel_answer());
+        _cleanup_free_ struct nlmsghdr *wire = nlmsg_dump(kernel_answer());
         _cleanup_free_ VfNetSettings *vfs = NULL;
         size_t n = 0;
 
@@ -277,7 +268,7 @@ static void test_unsupported_settings_are_unknown(void **state) {
         assert_int_equal(nla_put(msg, IFLA_VF_SPOOFCHK, sizeof(spoof), &spoof), 0);
         nla_nest_end(msg, info);
         nla_nest_end(msg, list);
-        wire = dump(msg);
+        wire = nlmsg_dump(msg);
 
         assert_int_equal(vf_netlink_parse(wire, &vfs, &n), 0);
         assert_int_equal(n, 1);
@@ -420,7 +411,7 @@ static void test_planned_changes_through_the_ops(void **state) {
 }
 
 static void test_nothing_planned_when_in_sync(void **state) {
-        _cleanup_free_ struct nlmsghdr *wire = dump(kernel_answer());
+        _cleanup_free_ struct nlmsghdr *wire = nlmsg_dump(kernel_answer());
         _cleanup_free_ VfNetSettings *current = NULL, *changes = NULL;
         _cleanup_(policy_freep) Policy *p = NULL;
         size_t n_current = 0, n_changes = 0;
