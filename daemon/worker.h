@@ -6,50 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sriovd/netlink.h"
-#include "sriovd/pci-info.h"
-#include "sriovd/plan.h"
-#include "sriovd/policy.h"
-#include "sriovd/sysfs.h"
-
-typedef enum JobOutcome {
-        JOB_IN_SYNC,            /* nothing had to be done */
-        JOB_APPLIED,            /* writes were made and the PF now matches its policy */
-        JOB_PENDING,            /* waiting for a device in use to be released */
-        JOB_REFUSED,            /* the policy cannot be applied as it is */
-        JOB_FAILED,             /* the kernel refused a write, or did not do what it said */
-        JOB_UNMANAGED,          /* no policy matches the PF */
-        JOB_GONE,               /* the PF does not exist any more */
-        JOB_CANCELLED,          /* the daemon is stopping */
-        _JOB_OUTCOME_MAX,
-} JobOutcome;
-
-typedef struct JobResult {
-        JobOutcome outcome;
-        int error;              /* JOB_FAILED: the errno */
-        bool no_retry;          /* JOB_FAILED: trying again by itself would only repeat the damage */
-        char *reason;           /* for PENDING, REFUSED and FAILED */
-        PfSnapshot *snapshot;   /* the last snapshot read, NULL when none could be */
-        Plan *plan;             /* the last plan computed */
-        char *policy;           /* path of the matching policy */
-        uint64_t policy_fingerprint;
-        char **shadowed;
-        SriovCapability capability;     /* from config space */
-        int capability_error;           /* < 0 when it could not be read */
-        unsigned n_writes;
-        uint64_t duration_usec;
-        VfNetSettings *vf_net;          /* the VFs' netdev settings as the PF reported them last */
-        size_t n_vf_net;
-        bool has_vf_net;                /* they were read (the policy has netdev settings and the PF a netdev) */
-        char *net_warning;              /* netdev settings that cannot take effect, with file:line */
-        EswitchMode eswitch_mode;       /* as read, _ESWITCH_MODE_INVALID when not asked */
-} JobResult;
-
-JobResult *job_result_free(JobResult *r);
-static inline void job_result_freep(JobResult **r) {
-        job_result_free(*r);
-}
-const char *job_outcome_to_string(JobOutcome o);
+#include "job.h"
 
 typedef struct Worker Worker;
 

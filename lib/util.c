@@ -66,6 +66,25 @@ bool strv_contains(char * const *l, const char *s) {
         return false;
 }
 
+int strv_join(char * const *l, const char *separator, char **ret) {
+        size_t n = 1, k = strlen(separator);
+        char *s, *p;
+
+        for (char * const *i = l; i && *i; i++)
+                n += strlen(*i) + (i == l ? 0 : k);
+        s = p = malloc(n);
+        if (!s)
+                return -ENOMEM;
+        *p = '\0';
+        for (char * const *i = l; i && *i; i++) {
+                if (i != l)
+                        p = stpcpy(p, separator);
+                p = stpcpy(p, *i);
+        }
+        *ret = s;
+        return 0;
+}
+
 char **strv_copy(char * const *l) {
         _cleanup_strv_free_ char **c = calloc(1, sizeof(char *));
 

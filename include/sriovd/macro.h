@@ -109,6 +109,8 @@ int strv_extend(char ***l, const char *value);
 int strv_consume(char ***l, char *value);
 bool strv_contains(char * const *l, const char *s);
 char **strv_copy(char * const *l);
+/* The strings with separator between them; "" for an empty or NULL vector. */
+int strv_join(char * const *l, const char *separator, char **ret);
 /* Splits on whitespace; an empty string gives an empty vector. */
 int strv_split_whitespace(const char *s, char ***ret);
 

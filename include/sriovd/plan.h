@@ -84,6 +84,10 @@ int action_to_string(const Action *a, char **ret);
 /* The sysfs file and the text a write action writes; -EOPNOTSUPP for WAIT_VFS and VERIFY_DRIVER. */
 int action_sysfs_write(const Action *a, char **ret_path, char **ret_value);
 
+/* The eswitch step: 0 when the PF's mode (now) already is what the policy wants (want, negative when
+ * it does not ask), 1 when it can be set now, -EBUSY with ret_refusal saying why while the PF has VFs. */
+int plan_eswitch(const PfSnapshot *pf, EswitchMode want, EswitchMode now, char **ret_refusal);
+
 /* The netdev settings to send, one attribute each, so that VFs 0..num_vfs-1 are as the policy says:
  * the policy's values against those the PF reports (current, from its VF table). What already holds
  * is left out, so a PF in sync gets no request at all. In VF order, attributes in VfNetAttribute order. */
