@@ -28,12 +28,12 @@ char *bus_pf_path(const char *address) {
         return sd_bus_path_encode(BUS_PF_PREFIX, address, &p) < 0 ? NULL : p;
 }
 
-static Pf *pf_from_path(Manager *m, const char *path) {
+static Pf *pf_from_path(Bus *b, const char *path) {
         _cleanup_free_ char *address = NULL;
 
         if (sd_bus_path_decode(path, BUS_PF_PREFIX, &address) <= 0 || !pci_address_is_valid(address))
                 return NULL;
-        return manager_find_pf(m, address);
+        return manager_find_pf(b->manager, address);
 }
 
 static int find_pf(sd_bus *bus, const char *path, const char *interface, void *userdata, void **ret_found,
@@ -47,13 +47,14 @@ static int find_pf(sd_bus *bus, const char *path, const char *interface, void *u
 }
 
 static int enumerate_pfs(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes, sd_bus_error *error) {
-        Manager *m = userdata;
+        Bus *b = userdata;
+        Manager *m = b->manager;
         _cleanup_strv_free_ char **l = calloc(m->n_pfs + 1, sizeof(char *));
 
         if (!l)
                 return -ENOMEM;
         for (size_t i = 0; i < m->n_pfs; i++)
-                if (!(l[i] = strdup(m->pfs[i]->path)))
+                if (!(l[i] = bus_pf_path(m->pfs[i]->address)))
                         return -ENOMEM;
         *ret_nodes = TAKE_PTR(l);
         return 0;
@@ -180,103 +181,48 @@ static const sd_bus_vtable pf_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int bus_pf_register(Manager *m) {
+int bus_pf_register(Bus *b) {
         int r;
 
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, BUS_PF_PREFIX, BUS_PF_INTERFACE, pf_vtable, find_pf, m);
+        r = sd_bus_add_fallback_vtable(b->bus, NULL, BUS_PF_PREFIX, BUS_PF_INTERFACE, pf_vtable, find_pf, b);
         if (r < 0)
                 return r;
-        return sd_bus_add_node_enumerator(m->bus, NULL, BUS_PF_PREFIX, enumerate_pfs, m);
+        return sd_bus_add_node_enumerator(b->bus, NULL, BUS_PF_PREFIX, enumerate_pfs, b);
 }
 
 /* ---- change notifications ---- */
 
-static uint64_t hash_bytes(uint64_t h, const void *data, size_t n) {
-        const unsigned char *b = data;
+void bus_pf_changed(Pf *pf, void *userdata) {
+        Bus *b = userdata;
+        _cleanup_free_ char *path = bus_pf_path(pf->address);
 
-        for (size_t i = 0; i < n; i++)
-                h = (h ^ b[i]) * UINT64_C(0x100000001b3);
-        return h;
+        if (path)
+                (void) sd_bus_emit_properties_changed_strv(b->bus, path, BUS_PF_INTERFACE, NULL);
 }
 
-static uint64_t hash_str(uint64_t h, const char *s) {
-        return hash_bytes(h, strempty(s), strlen(strempty(s)) + 1);
-}
+void bus_pf_added(Pf *pf, void *userdata) {
+        Bus *b = userdata;
+        _cleanup_free_ char *path = bus_pf_path(pf->address);
 
-/* What the object shows, hashed: PropertiesChanged goes out only when it moves. */
-static uint64_t public_hash(const Pf *pf) {
-        const PfSnapshot *s = pf->snapshot;
-        uint64_t h = UINT64_C(0xcbf29ce484222325);
-        _cleanup_free_ char *locked = pf_locked_by(pf);
-        int numbers[10] = {
-                (int) pf->state, pf->error, pf->plan ? pf->plan->desired_num_vfs : -1,
-                s ? (int) s->num_vfs : -1, s ? (int) s->total_vfs : -1, s ? s->drivers_autoprobe : -1,
-                s ? s->unmanaged_autoprobe : -1, pf->has_capability, (int) pf->eswitch_mode, pf->has_vf_net,
-        };
-
-        h = hash_bytes(h, numbers, sizeof(numbers));
-        for (size_t i = 0; pf->has_vf_net && i < pf->n_vf_net; i++) {
-                const VfNetSettings *v = &pf->vf_net[i];
-                /* field by field: the struct has padding */
-                int fields[12] = {
-                        (int) v->index, (int) v->mask, (int) v->vlan, (int) v->qos, (int) v->vlan_protocol,
-                        v->min_tx_rate, v->max_tx_rate, v->spoof_check, v->trust, (int) v->link_state, v->query_rss,
-                };
-
-                h = hash_bytes(h, fields, sizeof(fields));
-                h = hash_bytes(h, v->mac, sizeof(v->mac));
-        }
-        h = hash_str(h, pf->reason);
-        h = hash_str(h, pf->policy);
-        h = hash_str(h, locked);
-        h = hash_str(h, pf->vendor_name);
-        h = hash_str(h, pf->device_name);
-        for (char **i = pf->shadowed; i && *i; i++)
-                h = hash_str(h, *i);
-        if (!s)
-                return h;
-        h = hash_str(h, s->driver);
-        h = hash_str(h, s->serial);
-        for (char **i = s->netdevs; i && *i; i++)
-                h = hash_str(h, *i);
-        for (size_t i = 0; i < s->n_vfs; i++) {
-                h = hash_str(h, s->vfs[i].address);
-                h = hash_str(h, s->vfs[i].driver);
-                h = hash_bytes(h, &s->vfs[i].iommu_group, sizeof(int));
-                h = hash_bytes(h, &s->vfs[i].n_holders, sizeof(size_t));
-                if (s->vfs[i].n_holders > 0)
-                        h = hash_bytes(h, &s->vfs[i].holders[0].pid, sizeof(pid_t));
-        }
-        return h;
-}
-
-void bus_pf_changed(Pf *pf) {
-        Manager *m = pf->manager;
-        uint64_t h = public_hash(pf);
-
-        if (h == pf->public_hash)
+        if (!path)
                 return;
-        pf->public_hash = h;
-        if (m->bus)
-                (void) sd_bus_emit_properties_changed_strv(m->bus, pf->path, BUS_PF_INTERFACE, NULL);
+        (void) sd_bus_emit_object_added(b->bus, path);
+        (void) sd_bus_emit_signal(b->bus, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE, "PhysicalFunctionAdded", "so",
+                                  pf->address, path);
 }
 
-void bus_pf_added(Manager *m, Pf *pf) {
-        pf->public_hash = public_hash(pf);
-        if (!m->bus)
-                return;
-        (void) sd_bus_emit_object_added(m->bus, pf->path);
-        (void) sd_bus_emit_signal(m->bus, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE, "PhysicalFunctionAdded", "so",
-                                  pf->address, pf->path);
-}
+void bus_pf_removed(Pf *pf, void *userdata) {
+        Bus *b = userdata;
+        _cleanup_free_ char *path = bus_pf_path(pf->address);
 
-void bus_pf_removed(Manager *m, Pf *pf) {
-        if (!m->bus)
+        /* Whoever waits for the PF is answered: it will not be evaluated again. */
+        bus_pf_settled(pf, true, b);
+        if (!path)
                 return;
         /* Before the PF leaves the table, so the InterfacesRemoved signal can still find it. */
-        (void) sd_bus_emit_object_removed(m->bus, pf->path);
-        (void) sd_bus_emit_signal(m->bus, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE, "PhysicalFunctionRemoved", "so",
-                                  pf->address, pf->path);
+        (void) sd_bus_emit_object_removed(b->bus, path);
+        (void) sd_bus_emit_signal(b->bus, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE, "PhysicalFunctionRemoved", "so",
+                                  pf->address, path);
 }
 
 /* ---- Apply ---- */
@@ -315,43 +261,52 @@ static int apply_call_reply(ApplyCall *c) {
         return sd_bus_send(NULL, reply, NULL);
 }
 
-static void pf_forget_call(Pf *pf, size_t i) {
-        memmove(pf->apply_calls + i, pf->apply_calls + i + 1, (pf->n_apply_calls - i - 1) * sizeof(ApplyCall *));
-        pf->n_apply_calls--;
+static void forget_call(Bus *b, size_t i) {
+        memmove(b->calls + i, b->calls + i + 1, (b->n_calls - i - 1) * sizeof(ApplyCall *));
+        b->n_calls--;
 }
 
-void bus_pf_finish_applies(Pf *pf, bool now) {
-        for (size_t i = pf->n_apply_calls; i > 0; i--) {
-                ApplyCall *c = pf->apply_calls[i - 1];
-                bool answered = false;
+static void answer_target(ApplyTarget *x, const Pf *pf) {
+        free(x->state);
+        x->state = strdup(pf->removed ? "gone" : pf_state_to_string(pf->state));
+        free(x->reason);
+        x->reason = pf->reason ? strdup(pf->reason) : NULL;
+        x->pf = NULL;
+}
+
+/* Answers the calls waiting on pf (NULL: on any PF) that may be answered now; all: every one. */
+static void finish_applies(Bus *b, Pf *pf, bool all) {
+        for (size_t i = b->n_calls; i > 0; i--) {
+                ApplyCall *c = b->calls[i - 1];
 
                 for (size_t t = 0; t < c->n_targets; t++) {
                         ApplyTarget *x = &c->targets[t];
 
-                        if (x->pf != pf || (!now && (worker_busy(pf->worker) || x->job > pf->n_started)))
+                        if (!x->pf || (pf && x->pf != pf) ||
+                            (!all && (worker_busy(x->pf->worker) || x->job > x->pf->n_started)))
                                 continue;
-                        free(x->state);
-                        x->state = strdup(pf->removed ? "gone" : pf_state_to_string(pf->state));
-                        free(x->reason);
-                        x->reason = pf->reason ? strdup(pf->reason) : NULL;
-                        x->pf = NULL;
+                        answer_target(x, x->pf);
                         c->n_pending--;
-                        answered = true;
                 }
-                if (!answered)
-                        continue;
-                pf_forget_call(pf, i - 1);
                 if (c->n_pending == 0) {
                         int r = apply_call_reply(c);
                         if (r < 0)
                                 log_warning_errno(r, "Cannot answer an Apply call, ignoring: %m");
+                        forget_call(b, i - 1);
                         apply_call_free(c);
                 }
         }
 }
 
-static int add_target(ApplyCall *c, Pf *pf) {
-        ApplyCall **t;
+void bus_pf_settled(Pf *pf, bool all, void *userdata) {
+        finish_applies(userdata, pf, all);
+}
+
+void bus_pf_finish_all(Bus *b) {
+        finish_applies(b, NULL, true);
+}
+
+static void add_target(ApplyCall *c, Pf *pf) {
         uint64_t job;
 
         /* A stuck PF answers at once with the timeout; it may stay stuck for good. */
@@ -361,25 +316,20 @@ static int add_target(ApplyCall *c, Pf *pf) {
                 memcpy(x->address, pf->address, PCI_ADDRESS_MAX);
                 x->state = strdup(pf_state_to_string(pf->state));
                 x->reason = pf->reason ? strdup(pf->reason) : NULL;
-                return 0;
+                return;
         }
-        t = reallocarray(pf->apply_calls, pf->n_apply_calls + 1, sizeof(ApplyCall *));
-        if (!t)
-                return -ENOMEM;
-        pf->apply_calls = t;
         /* An operator asking is explicit: a failed PF is tried now, not at its next retry. */
         job = pf_request(pf, PF_TRIGGER_EXPLICIT);
         pf->retry_usec = 0;
         c->targets[c->n_targets++] = (ApplyTarget) { .pf = pf, .job = job };
         memcpy(c->targets[c->n_targets - 1].address, pf->address, PCI_ADDRESS_MAX);
-        pf->apply_calls[pf->n_apply_calls++] = c;
         c->n_pending++;
-        return 0;
 }
 
 int bus_method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        ApplyCall *c;
+        Bus *b = userdata;
+        Manager *m = b->manager;
+        ApplyCall **t, *c;
         const char *address;
         Pf *pf = NULL;
         int r;
@@ -394,9 +344,13 @@ int bus_method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                 if (!pf)
                         return sd_bus_error_setf(error, "org.sriovd1.Error.NotFound", "%s is not an SR-IOV PF sriovd knows", address);
         }
-        if (m->stopping)
+        if (m->context.stopping)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "sriovd is stopping");
 
+        t = reallocarray(b->calls, b->n_calls + 1, sizeof(ApplyCall *));
+        if (!t)
+                return -ENOMEM;
+        b->calls = t;
         c = calloc(1, sizeof(ApplyCall));
         if (!c || !(c->targets = calloc(pf ? 1 : m->n_pfs + 1, sizeof(ApplyTarget)))) {
                 apply_call_free(c);
@@ -404,16 +358,14 @@ int bus_method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         }
         c->message = sd_bus_message_ref(msg);
         log_info("apply asked for over D-Bus: %s", pf ? pf->address : "every PF");
-        for (size_t i = 0; i < (pf ? 1 : m->n_pfs); i++) {
-                r = add_target(c, pf ?: m->pfs[i]);
-                if (r < 0)
-                        return r;
-        }
+        for (size_t i = 0; i < (pf ? 1 : m->n_pfs); i++)
+                add_target(c, pf ?: m->pfs[i]);
         if (c->n_pending == 0) {
                 r = apply_call_reply(c);
                 apply_call_free(c);
                 return r < 0 ? r : 1;
         }
+        b->calls[b->n_calls++] = c;
         return 1;
 }
 
@@ -421,7 +373,7 @@ int bus_method_apply(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
 
 int bus_method_explain(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Manager *m = userdata;
+        Bus *b = userdata;
         const char *address;
         const Plan *p;
         Pf *pf;
@@ -432,7 +384,7 @@ int bus_method_explain(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return r;
         if (!pci_address_is_valid(address))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "\"%s\" is not a PCI address like 0000:3b:00.0", address);
-        pf = manager_find_pf(m, address);
+        pf = manager_find_pf(b->manager, address);
         if (!pf)
                 return sd_bus_error_setf(error, "org.sriovd1.Error.NotFound", "%s is not an SR-IOV PF sriovd knows", address);
         p = pf->plan;

@@ -1,4 +1,5 @@
-/* The system bus connection, named errors, and the org.sriovd1.Manager interface. */
+/* The Bus object: the system bus connection, named errors, the org.sriovd1.Manager interface, and the
+ * manager observer through which state changes reach the bus. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,14 +15,15 @@ static int property_version(sd_bus *bus, const char *path, const char *interface
 
 static int property_policy_files(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        Bus *b = userdata;
+        const PolicySet *set = b->manager->context.policies;
         int r;
 
         r = sd_bus_message_open_container(reply, 'a', "s");
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < m->policies->n_policies; i++) {
-                r = sd_bus_message_append(reply, "s", m->policies->policies[i]->path);
+        for (size_t i = 0; i < set->n_policies; i++) {
+                r = sd_bus_message_append(reply, "s", set->policies[i]->path);
                 if (r < 0)
                         return r;
         }
@@ -30,19 +32,20 @@ static int property_policy_files(sd_bus *bus, const char *path, const char *inte
 
 static int property_rejected(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        return sd_bus_message_append_strv(reply, m->policies->rejected);
+        Bus *b = userdata;
+        return sd_bus_message_append_strv(reply, b->manager->context.policies->rejected);
 }
 
 static int property_status(sd_bus *bus, const char *path, const char *interface, const char *property,
                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        return sd_bus_message_append(reply, "s", strempty(m->status));
+        Bus *b = userdata;
+        return sd_bus_message_append(reply, "s", strempty(b->manager->status));
 }
 
 static int method_list(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Manager *m = userdata;
+        Bus *b = userdata;
+        Manager *m = b->manager;
         int r;
 
         r = sd_bus_message_new_method_return(msg, &reply);
@@ -52,7 +55,11 @@ static int method_list(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         if (r < 0)
                 return r;
         for (size_t i = 0; i < m->n_pfs; i++) {
-                r = sd_bus_message_append(reply, "(so)", m->pfs[i]->address, m->pfs[i]->path);
+                _cleanup_free_ char *path = bus_pf_path(m->pfs[i]->address);
+
+                if (!path)
+                        return -ENOMEM;
+                r = sd_bus_message_append(reply, "(so)", m->pfs[i]->address, path);
                 if (r < 0)
                         return r;
         }
@@ -64,7 +71,8 @@ static int method_list(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 
 static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_free_ char *errors = NULL;
-        Manager *m = userdata;
+        Bus *b = userdata;
+        Manager *m = b->manager;
         int r;
 
         log_info("reload asked for over D-Bus");
@@ -75,7 +83,7 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (r < 0)
                 return r;
         manager_update_status(m);
-        return sd_bus_reply_method_return(msg, "u", (uint32_t) m->policies->n_policies);
+        return sd_bus_reply_method_return(msg, "u", (uint32_t) m->context.policies->n_policies);
 }
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -102,74 +110,98 @@ static const sd_bus_vtable manager_vtable[] = {
 };
 
 static int on_disconnect(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        Bus *b = userdata;
 
         /* Without the bus nobody can ask about state; systemd restarts us (Restart=on-failure) and
          * everything is read afresh from sysfs. A job half way finishes first. */
         log_error("lost the system bus; stopping so that the service restarts");
-        m->exit_code = 1;
-        m->stopping = true;
-        manager_check_stopped(m);
+        manager_stop(b->manager, 1);
         return 0;
 }
 
-int bus_register(Manager *m, sd_bus *bus) {
+static void on_manager_changed(const char *property, void *userdata) {
+        Bus *b = userdata;
+
+        (void) sd_bus_emit_properties_changed(b->bus, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE, property, NULL);
+}
+
+int bus_new(Manager *m, sd_bus *bus, Bus **ret) {
+        Bus *b;
         int r;
 
         r = sd_bus_error_add_map(sriovd_bus_errors);
         if (r < 0)
                 return r;
-        r = sd_bus_add_object_vtable(bus, NULL, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE, manager_vtable, m);
-        if (r < 0)
+        b = calloc(1, sizeof(Bus));
+        if (!b)
+                return -ENOMEM;
+        b->manager = m;
+        b->bus = sd_bus_ref(bus);
+        b->observer = (ManagerObserver) {
+                .pf_added = bus_pf_added,
+                .pf_removed = bus_pf_removed,
+                .pf_changed = bus_pf_changed,
+                .pf_settled = bus_pf_settled,
+                .changed = on_manager_changed,
+                .userdata = b,
+        };
+        if ((r = sd_bus_add_object_vtable(bus, NULL, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE, manager_vtable, b)) < 0 ||
+            (r = sd_bus_add_object_manager(bus, NULL, BUS_MANAGER_PATH)) < 0 ||
+            (r = bus_pf_register(b)) < 0 ||
+            (r = manager_add_observer(m, &b->observer)) < 0) {
+                sd_bus_unref(b->bus);
+                free(b);
                 return r;
-        r = sd_bus_add_object_manager(bus, NULL, BUS_MANAGER_PATH);
-        if (r < 0)
-                return r;
-        m->bus = sd_bus_ref(bus);
-        return bus_pf_register(m);
+        }
+        *ret = b;
+        return 0;
 }
 
-int bus_open(Manager *m) {
+int bus_open(Manager *m, Bus **ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(bus_freep) Bus *b = NULL;
         int r;
 
+        *ret = NULL;
         r = sd_bus_open_system_with_description(&bus, "sriovd");
         if (r < 0) {
                 log_warning_errno(r, "Cannot connect to the system bus, running without the D-Bus API: %m");
                 return 0;
         }
-        r = bus_register(m, bus);
+        r = bus_new(m, bus, &b);
         if (r < 0)
                 return log_error_errno(r, "Cannot register sriovd's objects on the bus: %m");
-        /* m->bus holds the connection now; closing it is bus_close()'s job. */
-        bus = sd_bus_unref(bus);
-        r = sd_bus_match_signal_async(m->bus, NULL, "org.freedesktop.DBus.Local", NULL, "org.freedesktop.DBus.Local",
-                                      "Disconnected", on_disconnect, NULL, m);
+        r = sd_bus_match_signal_async(bus, NULL, "org.freedesktop.DBus.Local", NULL, "org.freedesktop.DBus.Local",
+                                      "Disconnected", on_disconnect, NULL, b);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch the bus connection: %m");
-        r = sd_bus_attach_event(m->bus, m->event, 0);
+        r = sd_bus_attach_event(bus, m->event, 0);
         if (r < 0)
                 return log_error_errno(r, "Cannot attach the bus: %m");
+        /* b holds the connection now; closing it is bus_free()'s job. */
+        bus = sd_bus_unref(bus);
+        *ret = TAKE_PTR(b);
         return 0;
 }
 
-int bus_request_name(Manager *m) {
+int bus_request_name(Bus *b) {
         int r;
 
-        if (!m->bus)
+        if (!b)
                 return 0;
-        r = sd_bus_request_name(m->bus, BUS_NAME, 0);
+        r = sd_bus_request_name(b->bus, BUS_NAME, 0);
         if (r < 0)
                 return log_error_errno(r, "Cannot take the name %s (is another sriovd running?): %m", BUS_NAME);
         log_debug("on the system bus as %s", BUS_NAME);
         return 0;
 }
 
-void bus_close(Manager *m) {
-        m->bus = sd_bus_flush_close_unref(m->bus);
-}
-
-void bus_manager_changed(Manager *m, const char *property) {
-        if (m->bus)
-                (void) sd_bus_emit_properties_changed(m->bus, BUS_MANAGER_PATH, BUS_MANAGER_INTERFACE, property, NULL);
+Bus *bus_free(Bus *b) {
+        if (!b)
+                return NULL;
+        manager_remove_observer(b->manager, &b->observer);
+        bus_pf_finish_all(b);
+        free(b->calls);
+        sd_bus_flush_close_unref(b->bus);
+        return mfree(b);
 }

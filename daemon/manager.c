@@ -1,4 +1,5 @@
-/* The daemon's event loop: PF table, policies and their reload, signals, worker results, sd_notify. */
+/* The daemon's event loop: PF table, policies and their reload, signals, worker results, sd_notify,
+ * and the observers (the bus) that hear of every change. */
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -6,7 +7,6 @@
 #include <sys/eventfd.h>
 #include <systemd/sd-daemon.h>
 
-#include "bus.h"
 #include "config.h"
 #include "log.h"
 #include "manager.h"
@@ -60,16 +60,75 @@ static int load_policies(Manager *m, PolicySet **ret) {
         return 0;
 }
 
+static void emit_changed(Manager *m, const char *property) {
+        for (size_t i = 0; i < m->n_observers; i++)
+                if (m->observers[i]->changed)
+                        m->observers[i]->changed(property, m->observers[i]->userdata);
+}
+
+#define EMIT_PF(m, event, ...)                                                          \
+        for (size_t _i = 0; _i < (m)->n_observers; _i++)                                \
+                if ((m)->observers[_i]->event)                                          \
+                        (m)->observers[_i]->event(__VA_ARGS__, (m)->observers[_i]->userdata)
+
+/* The loop ends once no job is half way (VFs removed, not yet re-created); a job stuck in the
+ * kernel past ApplyTimeoutSec is not waited for. */
+static void check_stopped(Manager *m) {
+        if (!m->context.stopping)
+                return;
+        for (size_t i = 0; i < m->n_pfs; i++)
+                if (worker_busy(m->pfs[i]->worker) && !m->pfs[i]->timed_out)
+                        return;
+        for (size_t i = 0; i < m->n_pfs; i++)
+                if (worker_busy(m->pfs[i]->worker)) {
+                        _cleanup_free_ char *action = worker_current_action(m->pfs[i]->worker);
+
+                        log_internal(LOG_WARNING, 0, m->pfs[i]->address, m->pfs[i]->policy, NULL,
+                                     "exiting with a write still in the kernel: %s", action ?: "(between writes)");
+                }
+        (void) sd_event_exit(m->event, m->exit_code);
+}
+
+void manager_stop(Manager *m, int exit_code) {
+        if (!m->context.stopping)
+                m->exit_code = exit_code;
+        m->context.stopping = true;
+        for (size_t i = 0; i < m->n_pfs; i++)
+                m->pfs[i]->queued = false;
+        check_stopped(m);
+}
+
+static void on_pf_changed(Pf *pf, void *userdata) {
+        Manager *m = userdata;
+
+        EMIT_PF(m, pf_changed, pf);
+        manager_update_status(m);
+}
+
+static void on_pf_settled(Pf *pf, bool all, void *userdata) {
+        Manager *m = userdata;
+
+        EMIT_PF(m, pf_settled, pf, all);
+        manager_update_status(m);
+        check_stopped(m);
+}
+
+static void on_pf_gone(Pf *pf, void *userdata) {
+        manager_drop_pf(userdata, pf);
+}
+
+static const PfObserver pf_observer = {
+        .changed = on_pf_changed,
+        .settled = on_pf_settled,
+        .gone = on_pf_gone,
+};
+
 static int on_signal_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
 
         log_info("stopping on %s; nothing more is written", strsignal((int) si->ssi_signo));
         (void) sd_notify(false, "STOPPING=1");
-        m->stopping = true;
-        /* A job that is half way (VFs removed, not yet re-created) finishes first. */
-        for (size_t i = 0; i < m->n_pfs; i++)
-                m->pfs[i]->queued = false;
-        manager_check_stopped(m);
+        manager_stop(m, 0);
         return 0;
 }
 
@@ -114,19 +173,26 @@ int manager_new(const ManagerOptions *options, Manager **ret) {
         if (!m)
                 return log_error_errno(ENOMEM, "Out of memory");
         m->options = *options;
-        m->notify_fd = -EBADF;
+        m->context = (PfContext) {
+                .notify_fd = -EBADF,
+                .config = &m->config,
+                .netlink_relay = options->netlink_relay,
+                .observer = &pf_observer,
+                .userdata = m,
+        };
 
         r = load_config(m, &m->config);
         if (r < 0)
                 return log_error_errno(r, "%s has errors; fix them and start again", m->options.config_file ?: SRIOVD_CONFIG_FILE);
         apply_log_level(m);
-        r = load_policies(m, &m->policies);
+        r = load_policies(m, &m->context.policies);
         if (r < 0)
                 return r;
 
         r = sd_event_default(&m->event);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the event loop: %m");
+        m->context.event = m->event;
         r = sd_event_set_watchdog(m->event, true);
         if (r < 0)
                 log_warning_errno(r, "Cannot set up the watchdog, continuing without: %m");
@@ -144,10 +210,10 @@ int manager_new(const ManagerOptions *options, Manager **ret) {
             (r = sd_event_add_signal(m->event, NULL, SIGHUP, on_signal_reload, m)) < 0)
                 return log_error_errno(r, "Cannot watch signals: %m");
 
-        m->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (m->notify_fd < 0)
+        m->context.notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (m->context.notify_fd < 0)
                 return log_error_errno(errno, "Cannot create an eventfd: %m");
-        r = sd_event_add_io(m->event, &m->notify_source, m->notify_fd, EPOLLIN, on_worker_notify, m);
+        r = sd_event_add_io(m->event, &m->notify_source, m->context.notify_fd, EPOLLIN, on_worker_notify, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch the workers: %m");
 
@@ -161,45 +227,20 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_pfs; i++)
                 pf_free(m->pfs[i]);
         free(m->pfs);
-        bus_close(m);
-        pci_names_free(m->names);
-        vfio_watch_free(m->vfio);
-        sd_device_monitor_unref(m->monitor);
+        free(m->observers);
+        pci_names_free(m->context.names);
         sd_event_source_disable_unref(m->notify_source);
-        if (m->notify_fd >= 0)
-                close(m->notify_fd);
-        policy_set_unref(m->policies);
+        if (m->context.notify_fd >= 0)
+                close(m->context.notify_fd);
+        policy_set_unref(m->context.policies);
         sd_event_unref(m->event);
         free(m->status);
         return mfree(m);
 }
 
-int manager_start(Manager *m) {
-        int r;
-
+void manager_start(Manager *m) {
         log_info("sriovd " PACKAGE_VERSION " starting: %zu policies, %zu rejected",
-                 m->policies->n_policies, strv_length(m->policies->rejected));
-
-        /* The bus objects exist before the PFs are added; the name is taken once they are all
-         * there, so a client never sees half a host. */
-        r = bus_open(m);
-        if (r < 0)
-                return r;
-        /* The monitor goes first, so that nothing that happens during enumeration is missed. */
-        r = manager_udev_start(m);
-        if (r < 0)
-                return r;
-        r = vfio_watch_new(m, &m->vfio);
-        if (r < 0)
-                return r;
-        r = manager_coldplug(m);
-        if (r < 0)
-                return r;
-        r = bus_request_name(m);
-        if (r < 0)
-                return r;
-        manager_update_status(m);
-        return 0;
+                 m->context.policies->n_policies, strv_length(m->context.policies->rejected));
 }
 
 int manager_run(Manager *m) {
@@ -237,33 +278,46 @@ int manager_add_pf(Manager *m, const char *address, Pf **ret) {
         if (!t)
                 return -ENOMEM;
         m->pfs = t;
-        r = pf_new(m, address, &pf);
+        r = pf_new(&m->context, address, &pf);
         if (r < 0)
                 return r;
         m->pfs[m->n_pfs++] = pf;
         qsort(m->pfs, m->n_pfs, sizeof(Pf *), pf_cmp);
-        bus_pf_added(m, pf);
+        EMIT_PF(m, pf_added, pf);
         *ret = pf;
         return 1;
 }
 
 void manager_drop_pf(Manager *m, Pf *pf) {
+        /* While the PF is still in the table, so that whoever shows it can still find it. */
+        EMIT_PF(m, pf_removed, pf);
         for (size_t i = 0; i < m->n_pfs; i++)
                 if (m->pfs[i] == pf) {
                         memmove(m->pfs + i, m->pfs + i + 1, (m->n_pfs - i - 1) * sizeof(Pf *));
                         m->n_pfs--;
                         break;
                 }
-        bus_pf_removed(m, pf);
         pf_free(pf);
         manager_update_status(m);
 }
 
-void manager_pci_names(Manager *m, uint16_t vendor, uint16_t device, const char **ret_vendor, const char **ret_device) {
-        *ret_vendor = *ret_device = NULL;
-        if (!m->names && pci_names_new(&m->names) < 0)
-                return;
-        pci_names_lookup(m->names, vendor, device, ret_vendor, ret_device);
+int manager_add_observer(Manager *m, const ManagerObserver *o) {
+        const ManagerObserver **t = reallocarray(m->observers, m->n_observers + 1, sizeof(ManagerObserver *));
+
+        if (!t)
+                return -ENOMEM;
+        m->observers = t;
+        m->observers[m->n_observers++] = o;
+        return 0;
+}
+
+void manager_remove_observer(Manager *m, const ManagerObserver *o) {
+        for (size_t i = 0; i < m->n_observers; i++)
+                if (m->observers[i] == o) {
+                        memmove(m->observers + i, m->observers + i + 1, (m->n_observers - i - 1) * sizeof(ManagerObserver *));
+                        m->n_observers--;
+                        return;
+                }
 }
 
 Pf *manager_find_vf_owner(Manager *m, const char *vf) {
@@ -294,7 +348,7 @@ int manager_reload(Manager *m, char **ret_errors) {
         if (s->diagnostics.n_errors > 0) {
                 /* A reload is all or nothing: a typo in one file must not drop its policy. */
                 log_error("%zu error%s in the policy files; keeping the %zu policies in force",
-                          s->diagnostics.n_errors, s->diagnostics.n_errors == 1 ? "" : "s", m->policies->n_policies);
+                          s->diagnostics.n_errors, s->diagnostics.n_errors == 1 ? "" : "s", m->context.policies->n_policies);
                 if (ret_errors) {
                         _cleanup_free_ char *all = NULL;
 
@@ -315,9 +369,9 @@ int manager_reload(Manager *m, char **ret_errors) {
                 return -EBADMSG;
         }
 
-        policy_set_unref(m->policies);
-        m->policies = TAKE_PTR(s);
-        bus_manager_changed(m, "PolicyFiles");
+        policy_set_unref(m->context.policies);
+        m->context.policies = TAKE_PTR(s);
+        emit_changed(m, "PolicyFiles");
 
         /* Only PFs whose matching policy changed, by name or by content, are evaluated again. */
         for (size_t i = 0; i < m->n_pfs; i++) {
@@ -330,7 +384,7 @@ int manager_reload(Manager *m, char **ret_errors) {
                         n_changed++;
                         continue;
                 }
-                r = policy_match(m->policies->policies, m->policies->n_policies, pf->snapshot, &match);
+                r = policy_match(m->context.policies->policies, m->context.policies->n_policies, pf->snapshot, &match);
                 same = r >= 0 &&
                        (match.policy ? streq_ptr(match.policy->path, pf->policy) && match.policy->fingerprint == pf->policy_fingerprint
                                      : !pf->policy);
@@ -340,7 +394,7 @@ int manager_reload(Manager *m, char **ret_errors) {
                         n_changed++;
                 }
         }
-        log_info("%zu policies in force; %zu PF%s to evaluate again", m->policies->n_policies, n_changed, n_changed == 1 ? "" : "s");
+        log_info("%zu policies in force; %zu PF%s to evaluate again", m->context.policies->n_policies, n_changed, n_changed == 1 ? "" : "s");
         return 0;
 }
 
@@ -365,20 +419,12 @@ void manager_update_status(Manager *m) {
                 free(m->status);
                 m->status = strdup(status);
                 (void) sd_notifyf(false, "STATUS=%s", status);
-                bus_manager_changed(m, "Status");
+                emit_changed(m, "Status");
         }
-        if (!m->ready && all_evaluated) {
+        /* Once stopping, whatever is ordered after sriovd is not told to go ahead. */
+        if (!m->ready && all_evaluated && !m->context.stopping) {
                 m->ready = true;
                 log_info("ready: %s", status);
                 (void) sd_notify(false, "READY=1");
         }
-}
-
-void manager_check_stopped(Manager *m) {
-        if (!m->stopping)
-                return;
-        for (size_t i = 0; i < m->n_pfs; i++)
-                if (worker_busy(m->pfs[i]->worker) && !m->pfs[i]->timed_out)
-                        return;
-        (void) sd_event_exit(m->event, m->exit_code);
 }

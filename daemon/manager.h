@@ -2,17 +2,14 @@
 #pragma once
 
 #include <stdbool.h>
-#include <systemd/sd-device.h>
 #include <systemd/sd-event.h>
-
-#include <systemd/sd-bus.h>
 
 #include "pf.h"
 #include "sriovd/pci-info.h"
 #include "sriovd/daemon-config.h"
 #include "sriovd/policy.h"
 
-typedef struct VfioWatch VfioWatch;
+typedef struct Manager Manager;
 
 typedef struct ManagerOptions {
         const char *config_file;        /* sriovd.conf; NULL: SRIOVD_CONFIG_FILE */
@@ -21,23 +18,34 @@ typedef struct ManagerOptions {
         const char *netlink_relay;      /* NULL: the kernel; else a program playing it (tests) */
 } ManagerOptions;
 
+/* What the manager tells whoever shows its state (the bus); every member may be NULL. The manager
+ * calls nothing above it. */
+typedef struct ManagerObserver {
+        void (*pf_added)(Pf *pf, void *userdata);
+        /* Before the PF is freed: its address and objects are still valid. */
+        void (*pf_removed)(Pf *pf, void *userdata);
+        void (*pf_changed)(Pf *pf, void *userdata);
+        /* An evaluation of pf ended (all: or ran out of time, so nobody need wait any more). */
+        void (*pf_settled)(Pf *pf, bool all, void *userdata);
+        /* A manager property changed: "Status", "PolicyFiles". */
+        void (*changed)(const char *property, void *userdata);
+        void *userdata;
+} ManagerObserver;
+
 struct Manager {
         sd_event *event;
-        sd_bus *bus;                    /* NULL when the system bus cannot be reached */
-        sd_device_monitor *monitor;
-        PciNames *names;                /* loaded on first use: pci.ids is 1.3 MB */
-        VfioWatch *vfio;
-        PolicySet *policies;
+        PfContext context;              /* policies, stopping, pci.ids: what every PF reads */
         DaemonConfig config;
         ManagerOptions options;
 
         Pf **pfs;                       /* sorted by address */
         size_t n_pfs;
 
-        int notify_fd;                  /* workers' eventfd */
-        sd_event_source *notify_source;
+        const ManagerObserver **observers;
+        size_t n_observers;
+
+        sd_event_source *notify_source; /* on context.notify_fd, the workers' eventfd */
         bool ready;
-        bool stopping;
         int exit_code;                  /* of the event loop, once stopped */
         char *status;                   /* last STATUS= sent */
 };
@@ -48,9 +56,14 @@ static inline void manager_freep(Manager **m) {
         manager_free(*m);
 }
 
-/* Enumerates PFs, starts the monitors, and evaluates every PF. */
-int manager_start(Manager *m);
+/* Logs what is in force; the PFs come from whoever feeds the manager (udev.c). */
+void manager_start(Manager *m);
 int manager_run(Manager *m);
+/* Nothing starts any more; the event loop ends with exit_code once no job is half way. */
+void manager_stop(Manager *m, int exit_code);
+
+int manager_add_observer(Manager *m, const ManagerObserver *o);
+void manager_remove_observer(Manager *m, const ManagerObserver *o);
 
 Pf *manager_find_pf(Manager *m, const char *address);
 int manager_add_pf(Manager *m, const char *address, Pf **ret);
@@ -62,18 +75,5 @@ Pf *manager_find_vf_owner(Manager *m, const char *vf);
  * ret_errors (optional) gets them, one "file:line: error: ..." per line. */
 int manager_reload(Manager *m, char **ret_errors);
 
-/* Vendor and device names from pci.ids; NULLs when unknown. */
-void manager_pci_names(Manager *m, uint16_t vendor, uint16_t device, const char **ret_vendor, const char **ret_device);
-
 /* Recomputes STATUS=, sends READY=1 once every PF had its first evaluation. */
 void manager_update_status(Manager *m);
-/* Checks whether a stop can finish now (no worker busy). */
-void manager_check_stopped(Manager *m);
-
-/* udev and vfio event sources (udev.c, vfio-watch.c). */
-int manager_udev_start(Manager *m);
-int manager_coldplug(Manager *m);
-int vfio_watch_new(Manager *m, VfioWatch **ret);
-VfioWatch *vfio_watch_free(VfioWatch *w);
-/* (Re)tries watching /dev/vfio, which appears only once vfio is loaded. */
-void vfio_watch_refresh(VfioWatch *w);

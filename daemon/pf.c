@@ -2,9 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bus.h"
 #include "log.h"
-#include "manager.h"
 #include "pf.h"
 #include "sriovd/ownership.h"
 
@@ -25,27 +23,110 @@ const char *pf_state_to_string(PfState s) {
         return s < _PF_STATE_MAX ? state_table[s] : NULL;
 }
 
-int pf_new(Manager *m, const char *address, Pf **ret) {
+static uint64_t hash_bytes(uint64_t h, const void *data, size_t n) {
+        const unsigned char *b = data;
+
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ b[i]) * UINT64_C(0x100000001b3);
+        return h;
+}
+
+static uint64_t hash_str(uint64_t h, const char *s) {
+        return hash_bytes(h, strempty(s), strlen(strempty(s)) + 1);
+}
+
+/* Everything a PF shows (what the bus publishes, what STATUS= counts), hashed, so that observers
+ * hear of a change only when there is one. */
+static uint64_t shown_hash(const Pf *pf) {
+        const PfSnapshot *s = pf->snapshot;
+        uint64_t h = UINT64_C(0xcbf29ce484222325);
+        _cleanup_free_ char *locked = pf_locked_by(pf);
+        int numbers[10] = {
+                (int) pf->state, pf->error, pf->plan ? pf->plan->desired_num_vfs : -1,
+                s ? (int) s->num_vfs : -1, s ? (int) s->total_vfs : -1, s ? s->drivers_autoprobe : -1,
+                s ? s->unmanaged_autoprobe : -1, pf->has_capability, (int) pf->eswitch_mode, pf->has_vf_net,
+        };
+
+        h = hash_bytes(h, numbers, sizeof(numbers));
+        for (size_t i = 0; pf->has_vf_net && i < pf->n_vf_net; i++) {
+                const VfNetSettings *v = &pf->vf_net[i];
+                /* field by field: the struct has padding */
+                int fields[12] = {
+                        (int) v->index, (int) v->mask, (int) v->vlan, (int) v->qos, (int) v->vlan_protocol,
+                        v->min_tx_rate, v->max_tx_rate, v->spoof_check, v->trust, (int) v->link_state, v->query_rss,
+                };
+
+                h = hash_bytes(h, fields, sizeof(fields));
+                h = hash_bytes(h, v->mac, sizeof(v->mac));
+        }
+        h = hash_str(h, pf->reason);
+        h = hash_str(h, pf->policy);
+        h = hash_str(h, locked);
+        h = hash_str(h, pf->vendor_name);
+        h = hash_str(h, pf->device_name);
+        for (char **i = pf->shadowed; i && *i; i++)
+                h = hash_str(h, *i);
+        if (!s)
+                return h;
+        h = hash_str(h, s->driver);
+        h = hash_str(h, s->serial);
+        for (char **i = s->netdevs; i && *i; i++)
+                h = hash_str(h, *i);
+        for (size_t i = 0; i < s->n_vfs; i++) {
+                h = hash_str(h, s->vfs[i].address);
+                h = hash_str(h, s->vfs[i].driver);
+                h = hash_bytes(h, &s->vfs[i].iommu_group, sizeof(int));
+                h = hash_bytes(h, &s->vfs[i].n_holders, sizeof(size_t));
+                if (s->vfs[i].n_holders > 0)
+                        h = hash_bytes(h, &s->vfs[i].holders[0].pid, sizeof(pid_t));
+        }
+        return h;
+}
+
+static void notify_changed(Pf *pf) {
+        const PfContext *c = pf->context;
+        uint64_t h = shown_hash(pf);
+
+        if (h == pf->shown_hash)
+                return;
+        pf->shown_hash = h;
+        if (c->observer && c->observer->changed)
+                c->observer->changed(pf, c->userdata);
+}
+
+static void notify_settled(Pf *pf, bool all) {
+        const PfContext *c = pf->context;
+
+        if (c->observer && c->observer->settled)
+                c->observer->settled(pf, all, c->userdata);
+}
+
+/* The last thing a PF does: its owner frees it. */
+static void notify_gone(Pf *pf) {
+        const PfContext *c = pf->context;
+
+        if (c->observer && c->observer->gone)
+                c->observer->gone(pf, c->userdata);
+        else
+                pf_free(pf);
+}
+
+int pf_new(PfContext *context, const char *address, Pf **ret) {
         Pf *pf = calloc(1, sizeof(Pf));
         int r;
 
         if (!pf)
                 return -ENOMEM;
-        pf->manager = m;
+        pf->context = context;
         memcpy(pf->address, address, PCI_ADDRESS_MAX);
         pf->state = PF_STATE_UNMANAGED;
         pf->eswitch_mode = _ESWITCH_MODE_INVALID;
-        pf->path = bus_pf_path(address);
-        if (!pf->path) {
-                free(pf);
-                return -ENOMEM;
-        }
-        r = worker_new(address, m->notify_fd, &pf->worker);
+        r = worker_new(address, context->notify_fd, &pf->worker);
         if (r < 0) {
-                free(pf->path);
                 free(pf);
                 return r;
         }
+        pf->shown_hash = shown_hash(pf);
         *ret = pf;
         return 0;
 }
@@ -53,10 +134,7 @@ int pf_new(Manager *m, const char *address, Pf **ret) {
 Pf *pf_free(Pf *pf) {
         if (!pf)
                 return NULL;
-        bus_pf_finish_applies(pf, true);
-        free(pf->apply_calls);
         worker_free(pf->worker);
-        free(pf->path);
         free(pf->vendor_name);
         free(pf->device_name);
         free(pf->vf_net);
@@ -81,9 +159,8 @@ static void set_state(Pf *pf, PfState state, int error, const char *reason) {
 
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         Pf *pf = userdata;
-        Manager *m = pf->manager;
         _cleanup_free_ char *action = worker_current_action(pf->worker), *reason = NULL;
-        uint64_t t = m->config.apply_timeout_usec / 1000000;
+        uint64_t t = pf->context->config->apply_timeout_usec / 1000000;
 
         pf->timeout_source = sd_event_source_disable_unref(pf->timeout_source);
         if (asprintf(&reason, "applying has not finished after %" PRIu64 "s%s%s%s", t,
@@ -93,10 +170,9 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         set_state(pf, PF_STATE_FAILED, ETIMEDOUT, reason);
         log_internal(LOG_ERR, 0, pf->address, pf->policy, SRIOVD_MESSAGE_FAILED, "%s", strna(reason));
         pf->evaluated = true;
-        bus_pf_changed(pf);
-        /* An Apply waiting on a stuck write gets the timeout as its answer. */
-        bus_pf_finish_applies(pf, true);
-        manager_update_status(m);
+        notify_changed(pf);
+        /* Whoever waits on a stuck write gets the timeout as the answer, and a stop waits no longer. */
+        notify_settled(pf, true);
         return 0;
 }
 
@@ -110,10 +186,10 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 uint64_t pf_request(Pf *pf, PfTrigger trigger) {
-        Manager *m = pf->manager;
+        PfContext *c = pf->context;
         int r;
 
-        if (m->stopping)
+        if (c->stopping)
                 return pf->n_started;
         if (trigger == PF_TRIGGER_DEVICE && pf->state == PF_STATE_FAILED && !pf->timed_out)
                 return pf->n_started;
@@ -124,18 +200,18 @@ uint64_t pf_request(Pf *pf, PfTrigger trigger) {
         pf->queued = false;
         pf->retry_source = sd_event_source_disable_unref(pf->retry_source);
         pf->settle_source = sd_event_source_disable_unref(pf->settle_source);
-        r = worker_start(pf->worker, m->policies, m->config.apply_timeout_usec, m->options.netlink_relay);
+        r = worker_start(pf->worker, c->policies, c->config->apply_timeout_usec, c->netlink_relay);
         if (r < 0) {
                 log_internal(LOG_ERR, r, pf->address, NULL, NULL, "cannot start an evaluation: %m");
                 return pf->n_started;
         }
         pf->n_started++;
         pf->started_usec = 0;
-        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &pf->started_usec);
+        (void) sd_event_now(c->event, CLOCK_MONOTONIC, &pf->started_usec);
         pf->timed_out = false;
         sd_event_source_disable_unref(pf->timeout_source);
-        r = sd_event_add_time_relative(m->event, &pf->timeout_source, CLOCK_MONOTONIC,
-                                       m->config.apply_timeout_usec, 0, on_timeout, pf);
+        r = sd_event_add_time_relative(c->event, &pf->timeout_source, CLOCK_MONOTONIC,
+                                       c->config->apply_timeout_usec, 0, on_timeout, pf);
         if (r < 0)
                 log_internal(LOG_WARNING, r, pf->address, NULL, NULL, "cannot arm the apply timeout, continuing without: %m");
         return pf->n_started;
@@ -155,7 +231,7 @@ void pf_request_settled(Pf *pf, uint64_t usec) {
 
         if (pf->settle_source)
                 return;
-        r = sd_event_add_time_relative(pf->manager->event, &pf->settle_source, CLOCK_MONOTONIC, usec, 0, on_settled, pf);
+        r = sd_event_add_time_relative(pf->context->event, &pf->settle_source, CLOCK_MONOTONIC, usec, 0, on_settled, pf);
         if (r < 0) {
                 log_internal(LOG_WARNING, r, pf->address, NULL, NULL, "cannot wait for a driver, evaluating now: %m");
                 pf_request(pf, PF_TRIGGER_EXPLICIT);
@@ -163,13 +239,12 @@ void pf_request_settled(Pf *pf, uint64_t usec) {
 }
 
 static void schedule_retry(Pf *pf) {
-        Manager *m = pf->manager;
         int r;
 
         pf->retry_usec = pf->retry_usec == 0 ? RETRY_FIRST_USEC :
                          pf->retry_usec * 2 > RETRY_MAX_USEC ? RETRY_MAX_USEC : pf->retry_usec * 2;
         sd_event_source_disable_unref(pf->retry_source);
-        r = sd_event_add_time_relative(m->event, &pf->retry_source, CLOCK_MONOTONIC, pf->retry_usec, 0, on_retry, pf);
+        r = sd_event_add_time_relative(pf->context->event, &pf->retry_source, CLOCK_MONOTONIC, pf->retry_usec, 0, on_retry, pf);
         if (r < 0)
                 log_internal(LOG_WARNING, r, pf->address, NULL, NULL, "cannot schedule a retry: %m");
 }
@@ -178,8 +253,20 @@ static unsigned vf_count(const PfSnapshot *s) {
         return s ? s->num_vfs : 0;
 }
 
+static void lookup_names(Pf *pf) {
+        PfContext *c = pf->context;
+        const char *v = NULL, *d = NULL;
+
+        if (pf->vendor_name || pf->device_name || !pf->snapshot)
+                return;
+        if (!c->names && pci_names_new(&c->names) < 0)
+                return;
+        pci_names_lookup(c->names, pf->snapshot->vendor, pf->snapshot->device, &v, &d);
+        pf->vendor_name = v ? strdup(v) : NULL;
+        pf->device_name = d ? strdup(d) : NULL;
+}
+
 void pf_process_result(Pf *pf) {
-        Manager *m = pf->manager;
         _cleanup_(job_result_freep) JobResult *res = worker_take_result(pf->worker);
         PfState old_state = pf->state;
         _cleanup_free_ char *old_reason = pf->reason ? strdup(pf->reason) : NULL;
@@ -191,7 +278,7 @@ void pf_process_result(Pf *pf) {
         if (pf->timed_out) {
                 uint64_t now = 0;
 
-                (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+                (void) sd_event_now(pf->context->event, CLOCK_MONOTONIC, &now);
                 log_internal(LOG_NOTICE, 0, pf->address, res->policy, NULL,
                              "the stuck apply returned after %" PRIu64 "s",
                              (now - pf->started_usec) / 1000000);
@@ -202,25 +289,19 @@ void pf_process_result(Pf *pf) {
          * publish that, so every change shows the same way. */
         if (res->n_writes > 0 && pf->state != PF_STATE_APPLYING && !pf->timed_out) {
                 set_state(pf, PF_STATE_APPLYING, 0, NULL);
-                bus_pf_changed(pf);
+                notify_changed(pf);
         }
 
         if (res->outcome == JOB_GONE || pf->removed) {
                 log_internal(LOG_INFO, 0, pf->address, pf->policy, NULL, "the PF is gone");
-                manager_drop_pf(m, pf);
+                notify_gone(pf);
                 return;
         }
 
         if (res->snapshot) {
                 pf_snapshot_free(pf->snapshot);
                 pf->snapshot = TAKE_PTR(res->snapshot);
-                if (!pf->vendor_name && !pf->device_name) {
-                        const char *v, *d;
-
-                        manager_pci_names(m, pf->snapshot->vendor, pf->snapshot->device, &v, &d);
-                        pf->vendor_name = v ? strdup(v) : NULL;
-                        pf->device_name = d ? strdup(d) : NULL;
-                }
+                lookup_names(pf);
         }
         free(pf->vf_net);
         pf->vf_net = TAKE_PTR(res->vf_net);
@@ -311,22 +392,20 @@ void pf_process_result(Pf *pf) {
                 pf->retry_usec = 0;
 
         pf->evaluated = true;
-        bus_pf_changed(pf);
-        bus_pf_finish_applies(pf, false);
+        notify_changed(pf);
+        /* Before the queued job starts: whoever waits for this one is answered by it. */
+        notify_settled(pf, false);
         /* What queued up during a failed job is mostly its own echo; the retry decides instead. */
         if (pf->queued && res->outcome != JOB_CANCELLED && res->outcome != JOB_FAILED)
                 pf_request(pf, PF_TRIGGER_EXPLICIT);
         pf->queued = false;
-        manager_update_status(m);
-        manager_check_stopped(m);
 }
 
 void pf_process_progress(Pf *pf) {
         if (pf->state == PF_STATE_APPLYING || pf->timed_out || !worker_busy(pf->worker) || !worker_writing(pf->worker))
                 return;
         set_state(pf, PF_STATE_APPLYING, 0, NULL);
-        bus_pf_changed(pf);
-        manager_update_status(pf->manager);
+        notify_changed(pf);
 }
 
 char *pf_locked_by(const Pf *pf) {
@@ -353,7 +432,7 @@ void pf_remove(Pf *pf) {
                 return;
         }
         log_internal(LOG_INFO, 0, pf->address, pf->policy, NULL, "the PF was removed");
-        manager_drop_pf(pf->manager, pf);
+        notify_gone(pf);
 }
 
 bool pf_owns_vf_address(const Pf *pf, const char *vf) {

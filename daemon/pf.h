@@ -5,12 +5,13 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "sriovd/daemon-config.h"
+#include "sriovd/pci-info.h"
 #include "sriovd/plan.h"
 #include "sriovd/sysfs.h"
 #include "worker.h"
 
-typedef struct Manager Manager;
-typedef struct ApplyCall ApplyCall;
+typedef struct Pf Pf;
 
 typedef enum PfState {
         PF_STATE_UNMANAGED,     /* no policy matches */
@@ -22,8 +23,32 @@ typedef enum PfState {
         _PF_STATE_MAX,
 } PfState;
 
-typedef struct Pf {
-        Manager *manager;
+/* How a PF tells its owner what happened to it; the PF calls nothing above it. */
+typedef struct PfObserver {
+        /* What the PF shows (state, reason, what its snapshot says) changed. */
+        void (*changed)(Pf *pf, void *userdata);
+        /* An evaluation ended, or ran out of time: whoever waits for one of its jobs may be
+         * answered; with all, whoever waits for any. */
+        void (*settled)(Pf *pf, bool all, void *userdata);
+        /* The PF left sysfs and no job runs for it any more: drop and free it. */
+        void (*gone)(Pf *pf, void *userdata);
+} PfObserver;
+
+/* What every PF shares, owned by the manager; the PFs read it, the manager keeps it current. */
+typedef struct PfContext {
+        sd_event *event;
+        int notify_fd;                  /* the workers' eventfd */
+        PolicySet *policies;            /* replaced on reload */
+        const DaemonConfig *config;
+        const char *netlink_relay;      /* NULL: the kernel; else a program playing it (tests) */
+        PciNames *names;                /* loaded on first use: pci.ids is 1.3 MB */
+        bool stopping;                  /* no job starts any more */
+        const PfObserver *observer;
+        void *userdata;
+} PfContext;
+
+struct Pf {
+        PfContext *context;
         char address[PCI_ADDRESS_MAX];
         Worker *worker;
 
@@ -44,12 +69,9 @@ typedef struct Pf {
         char *net_warning;      /* logged once when it appears or changes */
         char *vendor_name;      /* from pci.ids, NULL when unknown */
         char *device_name;
-        char *path;             /* D-Bus object path */
-        uint64_t public_hash;   /* of what the bus shows, to emit PropertiesChanged on change only */
+        uint64_t shown_hash;    /* of what the PF shows, so that changed fires on a change only */
 
         uint64_t n_started;     /* jobs started so far; Apply calls wait for a given one */
-        ApplyCall **apply_calls;
-        size_t n_apply_calls;
 
         bool queued;            /* evaluate again when the running job ends */
         bool removed;           /* gone from sysfs; dropped when its job ends */
@@ -60,9 +82,9 @@ typedef struct Pf {
         sd_event_source *retry_source;
         uint64_t retry_usec;
         sd_event_source *settle_source; /* a new PF without a driver, until one may have bound */
-} Pf;
+};
 
-int pf_new(Manager *m, const char *address, Pf **ret);
+int pf_new(PfContext *context, const char *address, Pf **ret);
 Pf *pf_free(Pf *pf);
 
 /* Why an evaluation is asked for. Device events are often the echo of the PF's own writes, so

@@ -1,13 +1,15 @@
-/* sriovd: the SR-IOV agent. Command line, then the manager's event loop. */
+/* sriovd: the SR-IOV agent. Command line; then the manager, the bus and udev wired up, and the event loop. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "config.h"
 #include "log.h"
+#include "bus.h"
 #include "manager.h"
 #include "sriovd/conf-files.h"
 #include "sriovd/parse-util.h"
+#include "udev.h"
 
 static void help(void) {
         printf("Usage: sriovd [OPTIONS...]\n"
@@ -42,7 +44,10 @@ int main(int argc, char **argv) {
                 {}
         };
         _cleanup_strv_free_ char **policy_dirs = NULL;
+        /* Freed in reverse: the event sources first, the bus (answering what waits), the manager last. */
         _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_(bus_freep) Bus *bus = NULL;
+        _cleanup_(udev_freep) Udev *udev = NULL;
         ManagerOptions o = { .log_level = -1 };
         int c, r;
 
@@ -89,9 +94,19 @@ int main(int argc, char **argv) {
         r = manager_new(&o, &m);
         if (r < 0)
                 return 1;
-        r = manager_start(m);
+        manager_start(m);
+        /* The bus objects exist before the PFs are added; the name is taken once they are all
+         * there, so a client never sees half a host. */
+        r = bus_open(m, &bus);
         if (r < 0)
                 return 1;
+        r = udev_new(m, &udev);
+        if (r < 0)
+                return 1;
+        r = bus_request_name(bus);
+        if (r < 0)
+                return 1;
+        manager_update_status(m);
         r = manager_run(m);
         return r < 0 ? 1 : r;
 }

@@ -3,13 +3,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <systemd/sd-device.h>
 
 #include "log.h"
-#include "manager.h"
+#include "udev.h"
 #include "sriovd/ownership.h"
 #include "sriovd/uevent.h"
 
 #define NEW_PF_DRIVER_WAIT_USEC (2 * UINT64_C(1000000))
+
+struct Udev {
+        Manager *manager;
+        sd_device_monitor *monitor;
+        VfioWatch *vfio;
+};
 
 static const char *action_name(sd_device_action_t a) {
         static const char * const names[_SD_DEVICE_ACTION_MAX] = {
@@ -66,7 +73,8 @@ static int on_net_device(Manager *m, sd_device *d, sd_device_action_t action) {
 }
 
 static int on_device(sd_device_monitor *monitor, sd_device *d, void *userdata) {
-        Manager *m = userdata;
+        Udev *u = userdata;
+        Manager *m = u->manager;
         const char *subsystem = NULL;
         _cleanup_free_ char *physfn = NULL;
         sd_device_action_t action;
@@ -100,7 +108,7 @@ static int on_device(sd_device_monitor *monitor, sd_device *d, void *userdata) {
                 return 0;
         case UEVENT_PF_REBOUND:
                 log_debug("uevent %s %s", facts.action, facts.sysname);
-                vfio_watch_refresh(m->vfio);
+                vfio_watch_refresh(u->vfio);
                 pf_request(pf, PF_TRIGGER_EXPLICIT);
                 return 0;
         case UEVENT_PF_CHANGED:
@@ -140,7 +148,7 @@ static int on_device(sd_device_monitor *monitor, sd_device *d, void *userdata) {
                 log_debug("uevent %s %s", facts.action, facts.sysname);
                 worker_vf_present(pf->worker, facts.sysname, true);
                 if (action == SD_DEVICE_BIND && sd_device_get_driver(d, &driver) >= 0 && streq(driver, VFIO_PCI_DRIVER))
-                        vfio_watch_refresh(m->vfio);
+                        vfio_watch_refresh(u->vfio);
                 /* A VF that changed driver may release a pending change, or need its policy's driver. */
                 if (meaning == UEVENT_VF_REBOUND)
                         pf_request(pf, PF_TRIGGER_DEVICE);
@@ -150,28 +158,28 @@ static int on_device(sd_device_monitor *monitor, sd_device *d, void *userdata) {
         }
 }
 
-int manager_udev_start(Manager *m) {
+static int monitor_start(Udev *u) {
         int r;
 
-        r = sd_device_monitor_new(&m->monitor);
+        r = sd_device_monitor_new(&u->monitor);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the udev monitor: %m");
-        (void) sd_device_monitor_set_receive_buffer_size(m->monitor, 128 * 1024 * 1024);
-        r = sd_device_monitor_filter_add_match_subsystem_devtype(m->monitor, "pci", NULL);
+        (void) sd_device_monitor_set_receive_buffer_size(u->monitor, 128 * 1024 * 1024);
+        r = sd_device_monitor_filter_add_match_subsystem_devtype(u->monitor, "pci", NULL);
         if (r >= 0)
-                r = sd_device_monitor_filter_add_match_subsystem_devtype(m->monitor, "net", NULL);
+                r = sd_device_monitor_filter_add_match_subsystem_devtype(u->monitor, "net", NULL);
         if (r < 0)
                 return log_error_errno(r, "Cannot filter udev events: %m");
-        r = sd_device_monitor_attach_event(m->monitor, m->event);
+        r = sd_device_monitor_attach_event(u->monitor, u->manager->event);
         if (r < 0)
                 return log_error_errno(r, "Cannot attach the udev monitor: %m");
-        r = sd_device_monitor_start(m->monitor, on_device, m);
+        r = sd_device_monitor_start(u->monitor, on_device, u);
         if (r < 0)
                 return log_error_errno(r, "Cannot start the udev monitor: %m");
         return 0;
 }
 
-int manager_coldplug(Manager *m) {
+static int coldplug(Manager *m) {
         _cleanup_strv_free_ char **addresses = NULL;
         int r;
 
@@ -189,4 +197,32 @@ int manager_coldplug(Manager *m) {
         for (size_t i = 0; i < m->n_pfs; i++)
                 pf_request(m->pfs[i], PF_TRIGGER_EXPLICIT);
         return 0;
+}
+
+int udev_new(Manager *m, Udev **ret) {
+        _cleanup_(udev_freep) Udev *u = calloc(1, sizeof(Udev));
+        int r;
+
+        if (!u)
+                return log_error_errno(ENOMEM, "Out of memory");
+        u->manager = m;
+        r = monitor_start(u);
+        if (r < 0)
+                return r;
+        r = vfio_watch_new(m, &u->vfio);
+        if (r < 0)
+                return r;
+        r = coldplug(m);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(u);
+        return 0;
+}
+
+Udev *udev_free(Udev *u) {
+        if (!u)
+                return NULL;
+        vfio_watch_free(u->vfio);
+        sd_device_monitor_unref(u->monitor);
+        return mfree(u);
 }

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "manager.h"
+#include "udev.h"
 #include "sriovd/parse-util.h"
 
 #define VFIO_DIR "/dev/vfio"

@@ -15,6 +15,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static sd_bus *server, *client;
+static Bus *objects;
 
 static const char policy_text[] =
         "[Match]\nVendor=0x8086\n[PhysicalFunction]\nNumVFs=4\nVFDriver=iavf\n[VirtualFunction]\nIndex=0\nDriver=vfio-pci\n";
@@ -52,12 +53,12 @@ static void setup(void) {
         bool done = false;
 
         log_set_max_level(LOG_CRIT);
-        if (!m || !mkdtemp(root) || policy_set_load(root, (char * const *) dirs, &m->policies) < 0 ||
+        if (!m || !mkdtemp(root) || policy_set_load(root, (char * const *) dirs, &m->context.policies) < 0 ||
             policy_build("50-fuzz.conf", &src, 1, &policy, &d) < 0)
                 abort();
         (void) rmdir(root);
-        m->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        m->stopping = true;
+        m->context.notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        m->context.stopping = true;
         m->ready = true;
 
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) < 0 ||
@@ -66,7 +67,7 @@ static void setup(void) {
             sd_bus_set_anonymous(server, 1) < 0 || sd_bus_start(server) < 0 ||
             sd_bus_new(&client) < 0 || sd_bus_set_fd(client, fds[1], fds[1]) < 0 ||
             sd_bus_set_anonymous(client, 1) < 0 || sd_bus_start(client) < 0 ||
-            bus_register(m, server) < 0)
+            bus_new(m, server, &objects) < 0)
                 abort();
 
         for (size_t i = 0; i < n_pfs; i++) {

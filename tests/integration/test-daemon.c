@@ -436,6 +436,34 @@ static void test_hung_write_holds_back_its_pf_alone(void **state) {
         assert_int_equal(daemon_stop(t->daemon), 0);
 }
 
+static void test_sigterm_during_hung_write_ends_at_the_timeout(void **state) {
+        Test *t = *state;
+        size_t before;
+
+        assert_int_equal(fake_kernel_load(t->kernel, NIC), 0);
+        assert_int_equal(fake_kernel_inject(t->kernel, "0000:3b:00.0", "sriov_numvfs", FAKE_KERNEL_HANG, 1), 0);
+        daemon_write_config(t->daemon, "[Daemon]\nApplyTimeoutSec=3s\n");
+        daemon_write_policy(t->daemon, "50-nic.conf", NIC_POLICY("NumVFs=4\n"));
+        daemon_start(t->daemon);
+        check(t, fake_kernel_run(t->kernel, 10 * SECOND, one_hung, NULL) >= 0);
+
+        /* asked to stop while the write is in the kernel: the process ends once the apply timeout
+         * passes, naming the write it leaves behind, and writes nothing more on the way out */
+        before = fake_kernel_n_writes(t->kernel);
+        daemon_signal(t->daemon, SIGTERM);
+        assert_int_equal(daemon_wait_exit(t->daemon, 10 * SECOND), 0);
+        check(t, daemon_log_contains(t->daemon, "0000:3b:00.0: exiting with a write still in the kernel: set 0000:3b:00.0 sriov_numvfs=4"));
+        check(t, !daemon_log_contains(t->daemon, "ready:"));
+        /* the one write the log may gain is the hung one, answered once its writer went away */
+        for (size_t i = before; i < fake_kernel_n_writes(t->kernel); i++) {
+                const FakeWrite *w = fake_kernel_write_at(t->kernel, i);
+
+                if (!streq(w->attribute, "sriov_numvfs") || !streq(w->value, "4") || i > before)
+                        fail_msg("wrote %s=%s after SIGTERM", w->path, w->value);
+        }
+        fake_kernel_release_hangs(t->kernel);
+}
+
 /* ---- reload ---- */
 
 static void test_sighup_broken_file_keeps_old_policy(void **state) {
@@ -550,6 +578,8 @@ int main(void) {
                   test_faults_reported_then_converge, setup, teardown, NULL },
                 { "a hung write holds back its PF alone, is reported after the timeout, and the daemon recovers",
                   test_hung_write_holds_back_its_pf_alone, setup, teardown, NULL },
+                { "SIGTERM while a write hangs ends the process at the apply timeout, naming the write",
+                  test_sigterm_during_hung_write_ends_at_the_timeout, setup, teardown, NULL },
                 { "SIGHUP with a broken file keeps the old policies; a good reload touches only changed PFs",
                   test_sighup_broken_file_keeps_old_policy, setup, teardown, NULL },
                 { "SIGTERM exits 0 without writing; a restart with everything in place writes nothing",

@@ -1,0 +1,21 @@
+/* What feeds the manager its PFs: the udev monitor, coldplug, and the /dev/vfio watch. */
+#pragma once
+
+#include "manager.h"
+
+typedef struct VfioWatch VfioWatch;
+typedef struct Udev Udev;
+
+/* Starts the monitor, then enumerates the PFs already there and evaluates each, so that nothing
+ * that happens during enumeration is missed. */
+int udev_new(Manager *m, Udev **ret);
+Udev *udev_free(Udev *u);
+static inline void udev_freep(Udev **u) {
+        udev_free(*u);
+}
+
+/* In vfio-watch.c: an open or close of a vfio group or cdev asks the PFs using it to evaluate again. */
+int vfio_watch_new(Manager *m, VfioWatch **ret);
+VfioWatch *vfio_watch_free(VfioWatch *w);
+/* (Re)tries watching /dev/vfio, which appears only once vfio is loaded. */
+void vfio_watch_refresh(VfioWatch *w);
