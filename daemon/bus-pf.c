@@ -110,6 +110,19 @@ PF_PROPERTY(vfs,
         }
         return sd_bus_message_close_container(reply);)
 
+/* One entry per VF network interface: a VF on a NIC's VF driver has one, on vfio-pci none. */
+PF_PROPERTY(vf_netdevs,
+        int r = sd_bus_message_open_container(reply, 'a', "(us)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; s && i < s->n_vfs; i++)
+                for (char **n = s->vfs[i].netdevs; n && *n; n++) {
+                        r = sd_bus_message_append(reply, "(us)", s->vfs[i].index, *n);
+                        if (r < 0)
+                                return r;
+                }
+        return sd_bus_message_close_container(reply);)
+
 PF_PROPERTY(serial, return sd_bus_message_append(reply, "s", s ? strempty(s->serial) : "");)
 PF_PROPERTY(eswitch_mode, return sd_bus_message_append(reply, "s", strempty(eswitch_mode_to_string(pf->eswitch_mode)));)
 
@@ -178,6 +191,7 @@ static const sd_bus_vtable pf_vtable[] = {
         SD_BUS_PROPERTY("Serial", "s", property_serial, 0, CHANGES),
         SD_BUS_PROPERTY("EswitchMode", "s", property_eswitch_mode, 0, CHANGES),
         SD_BUS_PROPERTY("VFNetworkSettings", "a(usiisiiiisi)", property_vf_net, 0, CHANGES),
+        SD_BUS_PROPERTY("VFNetdevs", "a(us)", property_vf_netdevs, 0, CHANGES),
         SD_BUS_VTABLE_END,
 };
 

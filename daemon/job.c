@@ -167,10 +167,25 @@ static char **vf_addresses(const PfSnapshot *s) {
         return l;
 }
 
+/* Action i is the plan's first driver_override of a VF, with no count change after it: the VFs
+ * exist and wait unbound, the moment for their netdev settings to go ahead of their drivers. */
+static bool settings_go_ahead(const Plan *plan, size_t i, const char *pf) {
+        if (plan->actions[i].kind != ACTION_SET_DRIVER_OVERRIDE || streq(plan->actions[i].device, pf))
+                return false;
+        for (size_t k = 0; k < i; k++)
+                if (plan->actions[k].kind == ACTION_SET_DRIVER_OVERRIDE && !streq(plan->actions[k].device, pf))
+                        return false;
+        for (size_t k = i + 1; k < plan->n_actions; k++)
+                if (plan->actions[k].kind == ACTION_SET_NUM_VFS)
+                        return false;
+        return true;
+}
+
 void job_run(Job *j) {
         uint64_t start = now_usec();
         JobResult *res = j->result;
         unsigned rounds = 0;
+        bool settings_ahead = false;
 
         for (;;) {
                 _cleanup_strv_free_ char **vfs_before = NULL;
@@ -211,8 +226,15 @@ void job_run(Job *j) {
 
                 vfs_before = vf_addresses(res->snapshot);
                 r = 0;
-                for (size_t i = 0; i < plan->n_actions && r == 0; i++)
+                for (size_t i = 0; i < plan->n_actions && r == 0; i++) {
+                        if (!settings_ahead && settings_go_ahead(plan, i, j->address)) {
+                                settings_ahead = true;
+                                r = job_apply_vf_net_ahead(j);
+                                if (r != 0)
+                                        break;
+                        }
                         r = job_execute(j, &plan->actions[i], vfs_before);
+                }
                 if (r > 0)
                         break;
                 /* r == -EAGAIN or all done: plan again from a fresh snapshot */

@@ -111,3 +111,7 @@ int job_execute(Job *j, const Action *a, char * const *vfs_before);
 /* netdev-apply.c: the eswitch mode before VFs are created, the VFs' netdev settings after. */
 int job_apply_eswitch(Job *j);
 int job_apply_vf_net(Job *j);
+/* The same settings ahead, while the VFs wait unbound for their drivers: a NIC's VF driver takes
+ * its MAC address from the PF when it probes (igbvf, iavf), so the netdev it creates starts with
+ * the policy's. Nothing fails here; what is refused fails in job_apply_vf_net(). */
+int job_apply_vf_net_ahead(Job *j);

@@ -78,9 +78,10 @@ static int read_ifindex(const char *address, const char *netdev, int *ret) {
         return 0;
 }
 
-/* After the VFs have their drivers and MSI-X counts: every netdev setting that differs, one
- * attribute per request, so that one the driver refuses fails alone and the others still go. */
-int job_apply_vf_net(Job *j) {
+/* Every netdev setting that differs, one attribute per request, so that one the driver refuses
+ * fails alone and the others still go. Ahead, before the VF drivers bind, a refusal is only
+ * logged: the settings are sent again, and fail for good, once the VFs have their drivers. */
+static int apply_vf_net(Job *j, bool ahead) {
         JobResult *res = j->result;
         const PfSnapshot *pf = res->snapshot;
         const VfPolicy *section = policy_vf_net_section(j->policy);
@@ -94,6 +95,8 @@ int job_apply_vf_net(Job *j) {
 
         if (!section)
                 return 0;
+        if (ahead && (!pf->netdevs || !pf->netdevs[0]))
+                return 0;
         if (!pf->netdevs || !pf->netdevs[0]) {
                 /* An NVMe or GPU PF: the policy's other settings still apply. */
                 if (asprintf(&res->net_warning,
@@ -103,15 +106,22 @@ int job_apply_vf_net(Job *j) {
                 return 0;
         }
         r = read_ifindex(pf->address, pf->netdevs[0], &ifindex);
+        if (r < 0 && ahead)
+                return 0;
         if (r < 0)
                 return job_finish(j, r == -ENODEV ? JOB_GONE : JOB_FAILED, r, "cannot read the ifindex of %s: %s", pf->netdevs[0], strerror(-r));
         r = job_netlink(j, &nl);
+        if (r < 0 && ahead)
+                return 0;
         if (r < 0)
                 return job_finish(j, JOB_FAILED, r, "cannot open netlink: %s", strerror(-r));
         r = netlink_read_vfs(nl, ifindex, &current, &n_current);
+        if (r < 0 && ahead)
+                return 0;
         if (r < 0)
                 return job_finish(j, JOB_FAILED, r, "cannot read the VF settings of %s: %s", pf->netdevs[0], strerror(-r));
-        r = plan_vf_net(j->policy, pf->num_vfs, current, n_current, &changes, &n_changes);
+        /* Ahead, the snapshot may be from before the VFs were made: the PF driver's table counts them. */
+        r = plan_vf_net(j->policy, ahead ? (unsigned) n_current : pf->num_vfs, current, n_current, &changes, &n_changes);
         if (r < 0)
                 return job_finish(j, JOB_FAILED, r, "cannot plan the VF netdev settings: %s", strerror(-r));
 
@@ -129,6 +139,10 @@ int job_apply_vf_net(Job *j) {
                 log_internal(LOG_DEBUG, 0, j->address, NULL, NULL, "%s", what);
                 r = netlink_set_vf(nl, ifindex, &changes[i], a);
                 job_set_current(j, NULL);
+                if (r < 0 && ahead) {
+                        log_internal(LOG_DEBUG, r, j->address, NULL, NULL, "%s before the VF drivers bind: %m; again once they have", what);
+                        continue;
+                }
                 if (r < 0) {
                         char *m = NULL;
 
@@ -152,6 +166,8 @@ int job_apply_vf_net(Job *j) {
                         n_current = n_after;
                 }
         }
+        if (ahead)
+                return 0;
         free(res->vf_net);
         res->vf_net = TAKE_PTR(current);
         res->n_vf_net = n_current;
@@ -164,4 +180,12 @@ int job_apply_vf_net(Job *j) {
         res->no_retry = lasting;
         return job_finish(j, JOB_FAILED, first_error, "%zu netdev setting%s failed: %s", strv_length(failures),
                           strv_length(failures) == 1 ? "" : "s", joined);
+}
+
+int job_apply_vf_net(Job *j) {
+        return apply_vf_net(j, false);
+}
+
+int job_apply_vf_net_ahead(Job *j) {
+        return apply_vf_net(j, true);
 }

@@ -75,6 +75,8 @@ static uint64_t shown_hash(const Pf *pf) {
         for (size_t i = 0; i < s->n_vfs; i++) {
                 h = hash_str(h, s->vfs[i].address);
                 h = hash_str(h, s->vfs[i].driver);
+                for (char **n = s->vfs[i].netdevs; n && *n; n++)
+                        h = hash_str(h, *n);
                 h = hash_bytes(h, &s->vfs[i].iommu_group, sizeof(int));
                 h = hash_bytes(h, &s->vfs[i].n_holders, sizeof(size_t));
                 if (s->vfs[i].n_holders > 0)

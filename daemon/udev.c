@@ -16,6 +16,7 @@ struct Udev {
         Manager *manager;
         sd_device_monitor *monitor;
         VfioWatch *vfio;
+        LinkWatch *links;
 };
 
 static const char *action_name(sd_device_action_t a) {
@@ -53,7 +54,8 @@ static char *read_physfn(sd_device *d) {
 }
 
 /* A PF's netdev appeared (drivers create it after the bind, sometimes much later) or was renamed:
- * its VFs' netdev settings can be applied now. */
+ * its VFs' netdev settings can be applied now. A VF's netdev that appears or is renamed is only
+ * reported: its PF is read again. */
 static int on_net_device(Manager *m, sd_device *d, sd_device_action_t action) {
         sd_device *parent;
         const char *address;
@@ -65,8 +67,14 @@ static int on_net_device(Manager *m, sd_device *d, sd_device_action_t action) {
             sd_device_get_sysname(parent, &address) < 0)
                 return 0;
         pf = manager_find_pf(m, address);
-        if (!pf)
+        if (!pf) {
+                pf = manager_find_vf_owner(m, address);
+                if (pf) {
+                        log_debug("uevent %s net device of VF %s", action_name(action), address);
+                        pf_request(pf, PF_TRIGGER_DEVICE);
+                }
                 return 0;
+        }
         log_debug("uevent %s net device of %s", action_name(action), address);
         pf_request(pf, PF_TRIGGER_EXPLICIT);
         return 0;
@@ -212,6 +220,12 @@ int udev_new(Manager *m, Udev **ret) {
         r = vfio_watch_new(m, &u->vfio);
         if (r < 0)
                 return r;
+        /* Tests that play the kernel's netlink side have no links to watch. */
+        if (!m->context.netlink_relay) {
+                r = link_watch_new(m, &u->links);
+                if (r < 0)
+                        return r;
+        }
         r = coldplug(m);
         if (r < 0)
                 return r;
@@ -222,6 +236,7 @@ int udev_new(Manager *m, Udev **ret) {
 Udev *udev_free(Udev *u) {
         if (!u)
                 return NULL;
+        link_watch_free(u->links);
         vfio_watch_free(u->vfio);
         sd_device_monitor_unref(u->monitor);
         return mfree(u);

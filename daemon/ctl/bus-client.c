@@ -36,7 +36,20 @@ void pf_info_clear(PfInfo *p) {
                 free(p->vf_net[i].link_state);
         }
         free(p->vf_net);
+        for (size_t i = 0; i < p->n_vf_netdevs; i++)
+                free(p->vf_netdevs[i].name);
+        free(p->vf_netdevs);
         *p = (PfInfo) {};
+}
+
+int pf_info_vf_netdevs(const PfInfo *p, unsigned index, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        for (size_t i = 0; i < p->n_vf_netdevs; i++)
+                if (p->vf_netdevs[i].index == index && strv_extend(&l, p->vf_netdevs[i].name) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(l);
+        return 0;
 }
 
 const VfNetInfo *pf_info_vf_net(const PfInfo *p, unsigned index) {
@@ -165,6 +178,42 @@ static int read_vfs_variant(sd_bus_message *m, PfInfo *p) {
         return sd_bus_message_exit_container(m);
 }
 
+static int read_vf_netdevs_variant(sd_bus_message *m, PfInfo *p) {
+        int r;
+
+        for (size_t i = 0; i < p->n_vf_netdevs; i++)
+                free(p->vf_netdevs[i].name);
+        p->n_vf_netdevs = 0;
+        r = sd_bus_message_enter_container(m, 'v', "a(us)");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, 'a', "(us)");
+        if (r < 0)
+                return r;
+        for (;;) {
+                VfNetdev *t;
+                const char *name;
+                unsigned index;
+
+                r = sd_bus_message_read(m, "(us)", &index, &name);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                t = reallocarray(p->vf_netdevs, p->n_vf_netdevs + 1, sizeof(VfNetdev));
+                if (!t)
+                        return -ENOMEM;
+                p->vf_netdevs = t;
+                t[p->n_vf_netdevs] = (VfNetdev) { .index = index, .name = strdup(name) };
+                if (!t[p->n_vf_netdevs++].name)
+                        return -ENOMEM;
+        }
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
 static int read_vf_net_variant(sd_bus_message *m, PfInfo *p) {
         int r;
 
@@ -279,6 +328,8 @@ int ctl_read_pf_properties(sd_bus_message *m, PfInfo *p) {
                         r = read_string_variant(m, &p->eswitch_mode);
                 else if (streq(name, "VFNetworkSettings") && p->n_vf_net == 0)
                         r = read_vf_net_variant(m, p);
+                else if (streq(name, "VFNetdevs"))
+                        r = read_vf_netdevs_variant(m, p);
                 else
                         r = sd_bus_message_skip(m, "v"); /* a newer sriovd */
                 if (r < 0)
@@ -439,6 +490,12 @@ json_object *pf_info_json(const PfInfo *p) {
                 json_object_object_add(x, "index", json_object_new_int((int) v->index));
                 json_object_object_add(x, "address", ctl_json_string(v->address));
                 json_object_object_add(x, "driver", ctl_json_string(isempty(v->driver) ? NULL : v->driver));
+                {
+                        _cleanup_strv_free_ char **netdevs = NULL;
+
+                        (void) pf_info_vf_netdevs(p, v->index, &netdevs);
+                        json_object_object_add(x, "netdevs", ctl_json_strv(netdevs));
+                }
                 json_object_object_add(x, "iommu_group", v->iommu_group >= 0 ? json_object_new_int(v->iommu_group) : NULL);
                 if (v->holder_pid > 0) {
                         json_object *h = json_object_new_object();

@@ -28,6 +28,12 @@ typedef struct VfNetInfo {
         int query_rss;
 } VfNetInfo;
 
+/* A VF's network interface: as many per VF as it has, none on vfio-pci. */
+typedef struct VfNetdev {
+        unsigned index;
+        char *name;
+} VfNetdev;
+
 typedef struct PfInfo {
         char *path;
         char *address;
@@ -49,7 +55,12 @@ typedef struct PfInfo {
         char *eswitch_mode;
         VfNetInfo *vf_net;
         size_t n_vf_net;
+        VfNetdev *vf_netdevs;
+        size_t n_vf_netdevs;
 } PfInfo;
+
+/* The network interfaces of VF index (NULL: none), a new strv. */
+int pf_info_vf_netdevs(const PfInfo *p, unsigned index, char ***ret);
 
 /* The netdev settings of VF index, or NULL when the PF reports none. */
 const VfNetInfo *pf_info_vf_net(const PfInfo *p, unsigned index);

@@ -120,7 +120,15 @@ static void print_tree(const PfInfo *p) {
                         printf("  %sVFs\n", ctl_glyph_last());
                 if (v->iommu_group >= 0)
                         snprintf(group, sizeof(group), "IOMMU group %d", v->iommu_group);
+                _cleanup_strv_free_ char **vf_netdevs = NULL;
+                _cleanup_free_ char *names = NULL;
+
+                (void) pf_info_vf_netdevs(p, v->index, &vf_netdevs);
+                if (vf_netdevs)
+                        (void) strv_join(vf_netdevs, ",", &names);
                 printf("     %s%-3u %s  %-10s %s", g, v->index, v->address, isempty(v->driver) ? "-" : v->driver, group);
+                if (names)
+                        printf("  %s", names);
                 if (v->holder_pid > 0)
                         printf("  %sheld by %s (pid %u)%s", ctl_color(ANSI_YELLOW), strempty(v->holder_comm), v->holder_pid,
                                ctl_color(ANSI_RESET));

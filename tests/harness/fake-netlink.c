@@ -30,6 +30,7 @@ typedef struct Link {
         int ifindex;
         int num_vfs;            /* the count the table was made for */
         VfNetSettings vfs[VFS_MAX];
+        size_t mac_set_at[VFS_MAX];     /* the fake kernel's write count when the MAC was set */
         unsigned n_sets;
         bool has_eswitch;
         EswitchMode eswitch;
@@ -72,6 +73,8 @@ static Link *link_by_ifindex(FakeNetlink *n, int ifindex) {
 /* What a driver gives a new VF: no MAC, no VLAN, no limit, spoof check on, nothing trusted. */
 static void link_defaults(Link *l, int num_vfs) {
         l->num_vfs = num_vfs;
+        for (unsigned i = 0; i < VFS_MAX; i++)
+                l->mac_set_at[i] = SIZE_MAX;
         for (unsigned i = 0; i < VFS_MAX; i++)
                 l->vfs[i] = (VfNetSettings) {
                         .index = i,
@@ -172,7 +175,10 @@ static int route_request(FakeNetlink *n, const struct nlmsghdr *h, struct nl_msg
                 unsigned mask = v->mask;
 
                 switch (a) {
-                case VF_NET_MAC: memcpy(v->mac, vfs[0].mac, 6); break;
+                case VF_NET_MAC:
+                        memcpy(v->mac, vfs[0].mac, 6);
+                        l->mac_set_at[vfs[0].index] = fake_kernel_n_writes(n->kernel);
+                        break;
                 case VF_NET_VLAN:
                         v->vlan = vfs[0].vlan;
                         v->qos = vfs[0].qos;
@@ -351,6 +357,15 @@ const VfNetSettings *fake_netlink_vf(FakeNetlink *n, const char *pf, unsigned vf
                 return NULL;
         link_sync(n, l);
         return (int) vf < l->num_vfs ? &l->vfs[vf] : NULL;
+}
+
+size_t fake_netlink_mac_set_at(FakeNetlink *n, const char *pf, unsigned vf) {
+        Link *l = link_by_pf(n, pf);
+
+        if (!l || vf >= VFS_MAX)
+                return SIZE_MAX;
+        link_sync(n, l);
+        return l->mac_set_at[vf];
 }
 
 unsigned fake_netlink_n_sets(FakeNetlink *n, const char *pf) {

@@ -28,6 +28,9 @@ void fake_netlink_reset(FakeNetlink *n, const char *pf);
 void fake_netlink_fail(FakeNetlink *n, const char *pf, unsigned vf, VfNetAttribute attribute, int error);
 /* The VF as the fake driver has it now; NULL when the PF has no such VF. */
 const VfNetSettings *fake_netlink_vf(FakeNetlink *n, const char *pf, unsigned vf);
+/* The fake kernel's write count when VF vf's MAC address was last set: orders it against sysfs
+ * writes. SIZE_MAX when it was not set since the VFs were made. */
+size_t fake_netlink_mac_set_at(FakeNetlink *n, const char *pf, unsigned vf);
 /* Successful and failed set requests so far, for pf. */
 unsigned fake_netlink_n_sets(FakeNetlink *n, const char *pf);
 

@@ -206,6 +206,48 @@ static void test_reapplied_after_recreate_and_netdev(void **state) {
 
 /* An NVMe PF has no netdev: the settings are pointless there, said with file:line, and the rest
  * of the policy applies. */
+/* The write index of the drivers_probe that bound vf, or SIZE_MAX. */
+static size_t probe_write(FakeKernel *k, const char *vf) {
+        for (size_t i = 0; i < fake_kernel_n_writes(k); i++) {
+                const FakeWrite *w = fake_kernel_write_at(k, i);
+
+                if (streq(w->attribute, "drivers_probe") && streq(w->value, vf))
+                        return i;
+        }
+        return SIZE_MAX;
+}
+
+/* A NIC's VF driver takes the VF's MAC from the PF when it probes: the MAC is set while the VFs
+ * wait unbound, before their drivers_probe; a setting refused then still fails alone, once. */
+static void test_mac_before_vf_driver(void **state) {
+        Test *t = *state;
+        static const uint8_t mac0[6] = { 0x02, 0, 0, 0, 0x3b, 0x00 }, mac1[6] = { 0x02, 0, 0, 0, 0x3b, 0x01 };
+
+        assert_int_equal(fake_kernel_load(t->kernel, NIC), 0);
+        add_link(t, PF, "ens1f0");
+        fake_netlink_fail(t->netlink, PF, 1, VF_NET_TRUST, -EOPNOTSUPP);
+        daemon_write_policy(t->daemon, "50-nic.conf",
+                NIC_POLICY("NumVFs=2\n")
+                "[VirtualFunction]\nIndex=0\nDriver=iavf\nMACAddress=02:00:00:00:3b:00\n"
+                "[VirtualFunction]\nIndex=1\nDriver=iavf\nMACAddress=02:00:00:00:3b:01\nTrust=yes\n");
+        start_ready(t);
+        check(t, daemon_wait_status(t->daemon, "1 PF, 2 VFs, 1 failed", 5 * SECOND));
+
+        for (unsigned i = 0; i < 2; i++) {
+                const char *vf = vf_address(t->kernel, PF, i);
+                size_t probe = probe_write(t->kernel, vf), mac = fake_netlink_mac_set_at(t->netlink, PF, i);
+
+                check(t, probe != SIZE_MAX);
+                check(t, mac != SIZE_MAX);
+                if (mac > probe)
+                        fail_msg("VF %u: MAC set after write %zu, its drivers_probe was write %zu", i, mac, probe);
+        }
+        assert_memory_equal(fake_netlink_vf(t->netlink, PF, 0)->mac, mac0, 6);
+        assert_memory_equal(fake_netlink_vf(t->netlink, PF, 1)->mac, mac1, 6);
+        check(t, daemon_log_contains(t->daemon, "1 netdev setting failed: VF 1 Trust"));
+        assert_int_equal(daemon_stop(t->daemon), 0);
+}
+
 static void test_no_netdev_warns(void **state) {
         Test *t = *state;
 
@@ -270,6 +312,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_settings_applied_one_failure_reported, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_in_sync_sends_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reapplied_after_recreate_and_netdev, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_mac_before_vf_driver, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_netdev_warns, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_eswitch_mode, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_serial_match, setup, teardown),

@@ -31,6 +31,7 @@ forbid bus.h udev.h
 forbid udev.c bus.h
 forbid udev.h bus.h
 forbid vfio-watch.c bus.h
+forbid link-watch.c bus.h
 
 # the named files must exist, or the checks above check nothing
 for f in worker.c job.c guard.c execute.c netdev-apply.c pf.c manager.c bus.c bus-pf.c udev.c vfio-watch.c; do

@@ -56,6 +56,21 @@ scenario() {
         fi
 }
 
+# unplug_and_rescan PF: the kernel's own removal of the PF's root port, what pciehp does on an
+# unplug (the VFs removed before their PF, with the same remove and add uevents), checked gone from
+# sysfs and from sriovd; then a rescan finds it again. QEMU's device_del cannot be used: its NVMe
+# model asserts when it unrealizes an SR-IOV PF (hw/nvme/subsys.c, nvme_subsys_unreserve_cntlids,
+# seen on 7.2 and 10.0).
+unplug_and_rescan() {
+        local port
+        port=$(readlink -f "$(dev "$1")/..")
+        echo 1 >"$port/remove"
+        wait_for 30 test ! -e "$(dev "$1")" || die "$1 is still there"
+        wait_for 20 status "all(p['address'] != '$1' for p in j['pfs'])" || die "sriovd still shows $1"
+        echo 1 >/sys/bus/pci/rescan
+        wait_for 30 test -e "$(dev "$1")" || die "$1 did not come back"
+}
+
 readies_above() { [ "$(grep -c "ready:" "$log")" -gt "$1" ]; }
 # sriovd runs under a shell that records its exit status, so any scenario can stop it and check,
 # and with no capabilities but those sriovd.service leaves it (units/sriovd.service.in): the real
@@ -66,7 +81,7 @@ start_sriovd() {
         ready=$(grep -c "ready:" "$log" 2>/dev/null)
         ready=${ready:-0}
         (
-                setpriv --bounding-set=-all,+dac_read_search,+sys_ptrace --no-new-privs \
+                setpriv --bounding-set=-all,+dac_read_search,+sys_ptrace,+net_admin --no-new-privs \
                         "$sriovd" --config-path="$policies" --config=/dev/null --log-level=debug 2>>"$log" &
                 echo $! >$work/sriovd.pid
                 wait $!

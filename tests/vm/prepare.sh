@@ -1,8 +1,9 @@
 #!/bin/bash
-# prepare.sh CACHE INIT [debian|patched]: a kernel and an initramfs of busybox, INIT and the modules
-# the VM tests need. "debian" (the default) is Debian's newest 6.1 kernel (apt-get download, cached);
-# "patched" is the project's own build of linux-source-6.1 with its SR-IOV patch (kernel/build.sh),
-# everything built in. Prints "KERNEL INITRAMFS KVER".
+# prepare.sh CACHE INIT [debian|debian-6.12|patched]: a kernel and an initramfs of busybox, INIT and
+# the modules the VM tests need. "debian" (the default) is Debian's newest 6.1 kernel, "debian-6.12"
+# the newest 6.12 of bookworm-backports (apt-get download, cached); "patched" is the project's own
+# build of linux-source-6.1 with its SR-IOV patch (kernel/build.sh), everything built in. Prints
+# "KERNEL INITRAMFS KVER".
 set -euo pipefail
 cache=$1
 init=$2
@@ -12,7 +13,7 @@ mkdir -p "$cache"
 cd "$cache"
 
 find_package() {
-        apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' | awk '{print $1}' | sort -V | tail -1
+        apt-cache search --names-only "$pattern" | awk '{print $1}' | sort -V | tail -1
 }
 
 # Debian's kernel: sets kernel, kver and kroot (its unpacked package, whose modules the initramfs takes).
@@ -23,7 +24,7 @@ debian_kernel() {
                 apt-get update -q >/dev/null
                 pkg=$(find_package)
         fi
-        [ -n "$pkg" ] || { echo "no linux-image-6.1.0-*-amd64 in the apt lists" >&2; exit 1; }
+        [ -n "$pkg" ] || { echo "no package matching $pattern in the apt lists" >&2; exit 1; }
 
         # A package already in the cache is used as it is: the tests should not wait on the mirror.
         deb=$(ls "$pkg"_*.deb 2>/dev/null | head -1 || true)
@@ -45,9 +46,14 @@ debian_kernel() {
 }
 
 case $flavour in
-        debian)
+        debian | debian-6.12)
+                if [ "$flavour" = debian ]; then
+                        pattern='^linux-image-6\.1\.0-[0-9]+-amd64$'
+                else
+                        pattern='^linux-image-6\.12\.[0-9]+\+deb12-amd64$'
+                fi
                 debian_kernel
-                modules="nvme vfio-pci vfio_iommu_type1 pci-pf-stub 9p 9pnet_virtio virtio_pci"
+                modules="nvme vfio-pci vfio_iommu_type1 pci-pf-stub igb igbvf 9p 9pnet_virtio virtio_pci"
                 ;;
         patched)
                 # everything it needs is built in: no modules
@@ -76,7 +82,11 @@ if [ ! -f "$initramfs" ]; then
                 done | sort -u | while read -r ko; do
                         rel=${ko#"$PWD/$kroot/"}
                         mkdir -p "$root/$(dirname "$rel")"
-                        cp "$ko" "$root/$rel"
+                        # busybox's insmod reads no xz: 6.12's modules go in uncompressed
+                        case $ko in
+                                *.ko.xz) xz -dc "$ko" >"$root/${rel%.xz}" ;;
+                                *) cp "$ko" "$root/$rel" ;;
+                        esac
                 done
                 cp "$kroot/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
                 depmod -b "$root" "$kver"

@@ -7,6 +7,8 @@ source=$1
 build=$2
 # shellcheck source=tests/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tests/vm/nic.sh
+. "$(dirname "${BASH_SOURCE[0]}")/nic.sh"
 
 # ---- the host: udevd, a system bus, sriovd ----
 echo "== setting up (t=$(uptime_s)s)"
@@ -24,6 +26,7 @@ policy 20-pf2.conf "[Match]\nPCIAddress=$PF2\n[PhysicalFunction]\nNumVFs=2\nDriv
 policy 30-pf3.conf "[Match]\nPCIAddress=$PF3\n[PhysicalFunction]\nNumVFs=2\nDriversAutoprobe=no\nUnmanaged=no\n"
 policy 40-pf4.conf "[Match]\nPCIAddress=$PF4\n[PhysicalFunction]\nNumVFs=4\n"
 policy 50-pf5.conf "[Match]\nPCIAddress=$PF5\n[PhysicalFunction]\nNumVFs=2\nDriversAutoprobe=no\n"
+nic_setup
 start_sriovd
 echo "sriovd ready at t=$(uptime_s)s"
 
@@ -38,7 +41,7 @@ coldplug() {
                 done
         done
         status "pf('$PF1')['state'] == 'applied' and pf('$PF1')['num_vfs'] == 2 and not pf('$PF1')['drivers_autoprobe']"
-        status "len(j['pfs']) == 5"
+        status "len(j['pfs']) == 7"
 }
 
 vfio_vfs() {
@@ -155,24 +158,14 @@ direct_write_blocks() {
 }
 
 hotplug() {
-        # The kernel's own removal and re-enumeration of the PF's root port: what pciehp does on an
-        # unplug, the VFs removed before their PF, with the same remove and add uevents. QEMU's
-        # device_del cannot be used: its NVMe model asserts when it unrealizes an SR-IOV PF
-        # (hw/nvme/subsys.c, nvme_subsys_unreserve_cntlids, seen on 7.2 and 10.0).
-        local port
-        port=$(readlink -f "$(dev $PF5)/..")
-        echo 1 >"$port/remove"
-        wait_for 30 test ! -e "$(dev $PF5)" || die "PF5 is still there"
-        wait_for 20 status "len(j['pfs']) == 4 and all(p['address'] != '$PF5' for p in j['pfs'])" || die "sriovd still shows PF5"
-        echo 1 >/sys/bus/pci/rescan
-        wait_for 30 test -e "$(dev $PF5)" || die "PF5 did not come back"
+        unplug_and_rescan $PF5
         wait_for 30 is 2 attr $PF5 sriov_numvfs || die "PF5 has $(attr $PF5 sriov_numvfs) VFs"
-        wait_for 20 status "len(j['pfs']) == 5 and pf('$PF5')['state'] == 'applied' and pf('$PF5')['num_vfs'] == 2"
+        wait_for 20 status "len(j['pfs']) == 7 and pf('$PF5')['state'] == 'applied' and pf('$PF5')['num_vfs'] == 2"
 }
 
 snapshot() {
         local pf vf
-        for pf in $PF1 $PF2 $PF3 $PF4 $PF5; do
+        for pf in $PF1 $PF2 $PF3 $PF4 $PF5 $PF6 $PF7; do
                 echo "$pf $(driver $pf) $(attr $pf sriov_numvfs) $(attr $pf sriov_drivers_autoprobe)"
                 for vf in $(vfs $pf); do echo "  $vf $(driver "$vf")"; done
         done
@@ -192,7 +185,7 @@ restart_writes_nothing() {
         fi
         snapshot >$work/after
         diff $work/before $work/after || die "the hardware changed across the restart"
-        status "len(j['pfs']) == 5"
+        status "len(j['pfs']) == 7"
 }
 
 scenario "coldplug applies NumVFs and DriversAutoprobe=no" coldplug
@@ -203,6 +196,7 @@ scenario "a PF owned by vfio-pci (enable_sriov=1) is locked and never written" v
 scenario "a VF held open blocks a resize, reported with its PID; the resize completes after the holder exits" held_vf
 scenario "a direct sriov_numvfs write while a VF is held open blocks in the kernel" direct_write_blocks
 scenario "a PF unplugged with its root port and found again by a rescan is forgotten, then applied" hotplug
+nic_scenarios
 scenario "restarting sriovd writes nothing" restart_writes_nothing
 
 stop_sriovd >/dev/null

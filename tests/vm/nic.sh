@@ -1,0 +1,222 @@
+# The NIC scenarios of the VM tier (sourced by scenarios.sh): sriovd on QEMU's igb (an Intel 82576)
+# with the kernel's igb and igbvf drivers. Every check reads the real sysfs, the PF's VF table as
+# `ip -j link show` gives it, or `sriovctl status --json`.
+# shellcheck shell=bash disable=SC2154  # set by scenarios.sh and lib.sh
+
+PF6=0000:06:00.0 PF7=0000:07:00.0
+MAC0=02:00:00:00:06:10 MAC1=02:00:00:00:06:11
+
+netdev() { local n; for n in "$(dev "$1")"/net/*; do [ -e "$n" ] && basename "$n" && return; done; }
+# A new PF netdev is renamed by udev's rules a moment after it appears: up once that is done.
+netdev_up() {
+        udevadm settle --timeout=30
+        ip link set dev "$(netdev "$1")" up
+}
+# vf_table PF EXPRESSION: true when EXPRESSION holds of the PF's `ip -j link show`, with
+# t(i) for VF i's entry of its VF table.
+vf_table() {
+        ip -j link show dev "$(netdev "$1")" >$work/iplink.json || return 1
+        /usr/bin/python3 - "$2" $work/iplink.json <<'PY'
+import json, sys
+j = json.load(open(sys.argv[2]))
+def t(i):
+    return next(v for v in j[0]["vfinfo_list"] if v["vf"] == i)
+def vlan(i):
+    v = t(i)
+    e = v["vlan_list"][0] if v.get("vlan_list") else v
+    return (e.get("vlan", 0), e.get("qos", 0))
+try:
+    ok = eval(sys.argv[1])
+except Exception as e:
+    ok, why = False, repr(e)
+else:
+    why = "false"
+if not ok:
+    print(f"not true ({why}): {sys.argv[1]}")
+    print(json.dumps(j[0].get("vfinfo_list"), indent=1)[:3000])
+    sys.exit(1)
+PY
+}
+vf_of() { vfs "$1" | sed -n "$(($2 + 1))p"; }
+vf_netdev() { netdev "$(vf_of "$1" "$2")"; }
+mac_of() { cat "/sys/class/net/$1/address"; }
+
+# igb_policy COUNT [VF0-DRIVER [VF1-EXTRA]]
+igb_policy() {
+        policy 60-igb6.conf "[Match]\nPCIAddress=$PF6\n[PhysicalFunction]\nNumVFs=$1\n\
+[VirtualFunction]\nIndex=0\nDriver=${2:-igbvf}\nMACAddress=$MAC0\nVLANId=100\nQualityOfService=3\nMaxTxRate=100\nMACSpoofCheck=no\nTrust=yes\n\
+[VirtualFunction]\nIndex=1\nDriver=igbvf\nMACAddress=$MAC1\n${3:-}\n\
+[VirtualFunction]\nIndex=2-6\nDriver=vfio-pci\n"
+}
+
+# Before sriovd starts: the PF netdevs up, as networkd would leave them (igb sets a VF's rate only
+# while the link is up), and the policy for PF6. PF7 has none: sriovd leaves it alone.
+nic_setup() {
+        local pf
+        for pf in $PF6 $PF7; do
+                [ "$(driver $pf)" = igb ] || echo "@@ FAIL setup: $pf is on $(driver $pf), not igb"
+                ip link set dev "$(netdev $pf)" up || echo "@@ FAIL setup: cannot bring up $(netdev $pf)"
+        done
+        # with two keys igb refuses: a minimum rate (EINVAL) and the link state (no ndo_set_vf_link_state)
+        igb_policy 4 igbvf "MinTxRate=10\nLinkState=enable"
+}
+
+# The VF settings of the policy, in the PF's VF table; VF 1's refused ones fail alone.
+igb_settings_in_place() {
+        vf_table $PF6 "t(0)['address'] == '$MAC0' and vlan(0) == (100, 3)"
+        vf_table $PF6 "t(0)['rate']['max_tx'] == 100 and t(0)['spoofchk'] is False and t(0)['trust'] is True"
+        vf_table $PF6 "t(1)['address'] == '$MAC1' and t(1)['rate']['min_tx'] == 0 and t(1)['link_state'] == 'auto'"
+}
+
+nic_coldplug() {
+        [ "$(attr $PF6 sriov_numvfs)" = 4 ] || die "PF6 has $(attr $PF6 sriov_numvfs) VFs"
+        [ "$(attr $PF7 sriov_numvfs)" = 0 ] || die "PF7 (no policy) has $(attr $PF7 sriov_numvfs) VFs"
+        wait_for 20 is igbvf driver "$(vf_of $PF6 0)" || die "VF 0 is on $(driver "$(vf_of $PF6 0)")"
+        is igbvf driver "$(vf_of $PF6 1)" || die "VF 1 is on $(driver "$(vf_of $PF6 1)")"
+        is vfio-pci driver "$(vf_of $PF6 2)" || die "VF 2 is on $(driver "$(vf_of $PF6 2)")"
+        is vfio-pci driver "$(vf_of $PF6 3)" || die "VF 3 is on $(driver "$(vf_of $PF6 3)")"
+        wait_for 20 test -n "$(vf_netdev $PF6 0)" || die "VF 0 has no netdev"
+        wait_for 20 test -n "$(vf_netdev $PF6 1)" || die "VF 1 has no netdev"
+        status "pf('$PF6')['driver'] == 'igb' and pf('$PF6')['num_vfs'] == 4 and pf('$PF6')['netdevs'] == ['$(netdev $PF6)']"
+        status "[v['driver'] for v in pf('$PF6')['vfs']] == ['igbvf', 'igbvf', 'vfio-pci', 'vfio-pci']"
+        # the VF netdevs igbvf made are reported; the vfio-pci VFs have none
+        wait_for 20 status "[v['netdevs'] for v in pf('$PF6')['vfs']] == [['$(vf_netdev $PF6 0)'], ['$(vf_netdev $PF6 1)'], [], []]" ||
+                status "[v['netdevs'] for v in pf('$PF6')['vfs']] == [['$(vf_netdev $PF6 0)'], ['$(vf_netdev $PF6 1)'], [], []]"
+        status "pf('$PF7')['state'] == 'unmanaged' and pf('$PF7')['total_vfs'] == $(attr $PF7 sriov_totalvfs)"
+}
+
+nic_vf_settings() {
+        igb_settings_in_place
+        status "pf('$PF6')['state'] == 'failed'"
+        status "'VF 1' in pf('$PF6')['reason'] and 'Invalid argument' in pf('$PF6')['reason'] and 'Operation not supported' in pf('$PF6')['reason']"
+        status "'VF 0' not in pf('$PF6')['reason']"
+        # read back over D-Bus as the driver reports them
+        status "pf('$PF6')['vfs'][0]['network']['mac'] == '$MAC0' and pf('$PF6')['vfs'][0]['network']['vlan'] == 100"
+        status "pf('$PF6')['vfs'][0]['network']['trust'] is True and pf('$PF6')['vfs'][0]['network']['spoof_check'] is False"
+        # a refusal that lasts is not retried into a loop
+        local n
+        n=$(grep -c "netdev settings failed" "$log")
+        sleep 5
+        [ "$(grep -c "netdev settings failed" "$log")" = "$n" ] || die "the refused settings were tried again by themselves"
+        # without them the PF is applied, nothing else changed
+        igb_policy 4
+        "$sriovctl" reload
+        wait_for 20 status "pf('$PF6')['state'] == 'applied'" || die "PF6 not applied without the refused keys"
+        igb_settings_in_place
+}
+
+# The VF's netdev comes up with the policy's MAC: set before igbvf probed it, no rebind after.
+nic_mac_before_netdev() {
+        local n0 n1
+        n0=$(vf_netdev $PF6 0) n1=$(vf_netdev $PF6 1)
+        [ "$(mac_of "$n0")" = $MAC0 ] || die "VF 0's netdev $n0 has $(mac_of "$n0"), not $MAC0"
+        [ "$(mac_of "$n1")" = $MAC1 ] || die "VF 1's netdev $n1 has $(mac_of "$n1"), not $MAC1"
+}
+
+# A VF that the policy moves from igbvf to vfio-pci keeps its settings. Moved back, it stays on
+# vfio-pci: sriovd keeps no memory of what it bound, so the VF counts as assigned to a VM, until
+# someone unbinds it; then the policy's driver takes it.
+nic_vf_to_vfio() {
+        igb_policy 4 vfio-pci
+        "$sriovctl" reload
+        wait_for 30 is vfio-pci driver "$(vf_of $PF6 0)" || die "VF 0 is on $(driver "$(vf_of $PF6 0)")"
+        [ "$(attr $PF6 sriov_numvfs)" = 4 ] || die "PF6 was resized to $(attr $PF6 sriov_numvfs)"
+        igb_settings_in_place
+        igb_policy 4
+        "$sriovctl" reload
+        wait_for 20 status "pf('$PF6')['state'] == 'pending' and 'assigned' in pf('$PF6')['reason']" ||
+                die "PF6 is not pending on the assigned VF 0"
+        is vfio-pci driver "$(vf_of $PF6 0)" || die "VF 0 was taken from vfio-pci: $(driver "$(vf_of $PF6 0)")"
+        echo "$(vf_of $PF6 0)" >/sys/bus/pci/drivers/vfio-pci/unbind
+        wait_for 30 is igbvf driver "$(vf_of $PF6 0)" || die "VF 0 is not back on igbvf: $(driver "$(vf_of $PF6 0)")"
+        wait_for 20 status "pf('$PF6')['state'] == 'applied'" || die "PF6 is not applied again"
+        igb_settings_in_place
+}
+
+nic_held_vf() {
+        local vf2 holder mark
+        vf2=$(vf_of $PF6 2)
+        "$vfio_hold" "$vf2" >$work/holder.out 2>&1 &
+        holder=$!
+        held=$holder
+        trap 'kill "${held:-}" 2>/dev/null || true' EXIT
+        wait_for 10 grep -q holding $work/holder.out || die "cannot hold $vf2: $(cat $work/holder.out)"
+        igb_policy 3
+        "$sriovctl" reload
+        wait_for 20 status "pf('$PF6')['state'] == 'pending'" || die "PF6 not pending"
+        status "'held open by' in pf('$PF6')['reason'] and pf('$PF6')['vfs'][2]['holder']['pid'] == $holder"
+        sleep 1
+        [ "$(attr $PF6 sriov_numvfs)" = 4 ] || die "PF6 was resized while its VF 2 was held"
+        mark=$(log_lines)
+        kill $holder
+        wait $holder 2>/dev/null || true
+        wait_for 40 is 3 attr $PF6 sriov_numvfs || die "PF6 has $(attr $PF6 sriov_numvfs) VFs after the release"
+        head -n "$mark" "$log" | grep -E ": set $PF6 sriov_numvfs=0" && die "sriov_numvfs was written while the VF was held"
+        # the new VFs get the policy again
+        wait_for 30 is igbvf driver "$(vf_of $PF6 0)" || die "VF 0 is on $(driver "$(vf_of $PF6 0)")"
+        wait_for 20 igb_settings_in_place || igb_settings_in_place
+}
+
+nic_rename() {
+        local old new=sriovtest6
+        old=$(netdev $PF6)
+        ip link set dev "$old" down
+        ip link set dev "$old" name $new
+        ip link set dev $new up
+        wait_for 20 status "pf('$PF6')['netdevs'] == ['$new']" || die "sriovd still shows $old"
+        igb_settings_in_place
+}
+
+nic_rebind() {
+        echo $PF6 >/sys/bus/pci/drivers/igb/unbind
+        wait_for 20 status "pf('$PF6')['num_vfs'] == 0" || die "the VFs are still reported after the unbind"
+        echo $PF6 >/sys/bus/pci/drivers/igb/bind
+        wait_for 20 test -n "$(netdev $PF6)" || die "igb did not take PF6 back"
+        netdev_up $PF6
+        wait_for 40 is 3 attr $PF6 sriov_numvfs || die "PF6 has $(attr $PF6 sriov_numvfs) VFs after the bind"
+        wait_for 30 is igbvf driver "$(vf_of $PF6 0)" || die "VF 0 is on $(driver "$(vf_of $PF6 0)")"
+        is vfio-pci driver "$(vf_of $PF6 2)" || die "VF 2 is on $(driver "$(vf_of $PF6 2)")"
+        wait_for 20 igb_settings_in_place || igb_settings_in_place
+}
+
+nic_hotplug() {
+        unplug_and_rescan $PF6
+        wait_for 30 test -n "$(netdev $PF6)" || die "PF6 did not come back with a netdev"
+        netdev_up $PF6
+        wait_for 40 is 3 attr $PF6 sriov_numvfs || die "PF6 has $(attr $PF6 sriov_numvfs) VFs after the plug"
+        wait_for 30 is igbvf driver "$(vf_of $PF6 0)" || die "VF 0 is on $(driver "$(vf_of $PF6 0)")"
+        wait_for 20 igb_settings_in_place || igb_settings_in_place
+}
+
+# NumVFs=max is what the PF offers: the 82576's 7, every VF on igbvf with its netdev; a policy that
+# goes away leaves the VFs as they are, and NumVFs=0 removes them.
+nic_max() {
+        local total
+        total=$(attr $PF7 sriov_totalvfs)
+        policy 70-igb7.conf "[Match]\nPCIAddress=$PF7\n[PhysicalFunction]\nNumVFs=max\n"
+        "$sriovctl" reload
+        wait_for 60 is "$total" attr $PF7 sriov_numvfs || die "PF7 has $(attr $PF7 sriov_numvfs) VFs, not $total"
+        wait_for 30 status "pf('$PF7')['state'] == 'applied' and all(v['driver'] == 'igbvf' and len(v['netdevs']) == 1 for v in pf('$PF7')['vfs'])" ||
+                status "pf('$PF7')['state'] == 'applied' and all(v['driver'] == 'igbvf' and len(v['netdevs']) == 1 for v in pf('$PF7')['vfs'])"
+        rm "$policies/70-igb7.conf"
+        "$sriovctl" reload
+        wait_for 20 status "pf('$PF7')['state'] == 'unmanaged'" || die "PF7 is not left alone"
+        [ "$(attr $PF7 sriov_numvfs)" = "$total" ] || die "PF7's VFs changed without a policy"
+        policy 70-igb7.conf "[Match]\nPCIAddress=$PF7\n[PhysicalFunction]\nNumVFs=0\n"
+        "$sriovctl" reload
+        wait_for 40 is 0 attr $PF7 sriov_numvfs || die "PF7 has $(attr $PF7 sriov_numvfs) VFs, not 0"
+        rm "$policies/70-igb7.conf"
+        "$sriovctl" reload
+}
+
+nic_scenarios() {
+        scenario "igb: coldplug enables the VFs, some on igbvf with their netdevs, some on vfio-pci" nic_coldplug
+        scenario "igb: per-VF MAC, VLAN+QoS, MaxTxRate, spoof check and trust read back; refused keys fail alone" nic_vf_settings
+        scenario "igb: a VF's netdev comes up with the policy's MAC" nic_mac_before_netdev
+        scenario "igb: a VF moved from igbvf to vfio-pci and back keeps its settings" nic_vf_to_vfio
+        scenario "igb: a VF held open blocks a resize, which completes after the release with the settings" nic_held_vf
+        scenario "igb: the PF netdev renamed: reported, settings in place" nic_rename
+        scenario "igb: the PF driver unbound and bound again: VFs, drivers and settings re-applied" nic_rebind
+        scenario "igb: the PF unplugged with its root port and found again: re-applied" nic_hotplug
+        scenario "igb: NumVFs=max enables the driver's 7 VFs on igbvf; without a policy they stay" nic_max
+}
