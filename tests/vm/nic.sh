@@ -209,6 +209,107 @@ nic_max() {
         "$sriovctl" reload
 }
 
+# The same intent as a systemd-udevd .link file (systemd 252: [Link] SR-IOVVirtualFunctions=, an
+# [SR-IOV] section per VF) on PF7, which no sriovd policy matches; then as a sriovd policy on the
+# same PF. What each does on coldplug, on a count change, and with a VF held open through vfio.
+link_file=/run/systemd/network/70-sriovd-compare.link
+write_link() {
+        mkdir -p /run/systemd/network
+        printf '[Match]\nMACAddress=52:54:00:00:07:00\n[Link]\nSR-IOVVirtualFunctions=%s\n[SR-IOV]\nVirtualFunction=0\nMACAddress=02:00:00:00:07:10\nVLANId=200\n' \
+                "$1" >$link_file
+        udevadm control --reload
+}
+# udevd applies a .link when the netdev's add event runs (coldplug, or a trigger)
+udev_add() { timeout "$1" udevadm trigger --action=add --settle "/sys/class/net/$(netdev $PF7)"; }
+udevd_wchans() {
+        local p
+        for p in $(pgrep udev); do echo "$(cat /proc/$p/comm) $p: $(cat /proc/$p/wchan 2>/dev/null)"; done
+}
+
+nic_link_file() {
+        local mark vf1 holder code
+        mark=$(log_lines)
+        [ "$(attr $PF7 sriov_numvfs)" = 0 ] || die "PF7 starts with $(attr $PF7 sriov_numvfs) VFs"
+
+        # coldplug: VFs made, VF 0's MAC and VLAN set, after igbvf probed the VFs
+        write_link 3
+        udev_add 60 || die "udevd did not finish the add event"
+        [ "$(attr $PF7 sriov_numvfs)" = 3 ] || die "udevd made $(attr $PF7 sriov_numvfs) VFs"
+        vf_table $PF7 "t(0)['address'] == '02:00:00:00:07:10' and vlan(0)[0] == 200"
+        wait_for 20 test -n "$(vf_netdev $PF7 0)" || die "VF 0 of PF7 has no netdev"
+        echo "udevd: VF 0's netdev $(vf_netdev $PF7 0) has $(mac_of "$(vf_netdev $PF7 0)")"
+        [ "$(mac_of "$(vf_netdev $PF7 0)")" != 02:00:00:00:07:10 ] ||
+                die "VF 0's netdev has the .link's MAC: udevd set it before igbvf probed, unlike what this scenario records"
+
+        # a count change: through 0 as well, and VF 0 set again
+        write_link 2
+        udev_add 60 || die "udevd did not finish the count change"
+        [ "$(attr $PF7 sriov_numvfs)" = 2 ] || die "udevd left $(attr $PF7 sriov_numvfs) VFs"
+        vf_table $PF7 "t(0)['address'] == '02:00:00:00:07:10'"
+
+        # a VF that a VM holds through vfio, and a count change: udevd's write blocks in the kernel,
+        # the event does not end, nothing says why; once the VM lets go the VF is destroyed
+        vf1=$(vf_of $PF7 1)
+        echo vfio-pci >"$(dev "$vf1")/driver_override"
+        [ "$(driver "$vf1")" = none ] || echo "$vf1" >"/sys/bus/pci/drivers/$(driver "$vf1")/unbind"
+        echo "$vf1" >/sys/bus/pci/drivers_probe
+        wait_for 10 is vfio-pci driver "$vf1" || die "$vf1 is not on vfio-pci"
+        "$vfio_hold" "$vf1" >$work/holder.out 2>&1 &
+        holder=$!
+        held=$holder
+        trap 'kill "${held:-}" 2>/dev/null || true' EXIT
+        wait_for 10 grep -q holding $work/holder.out || die "cannot hold $vf1: $(cat $work/holder.out)"
+        write_link 3
+        code=0
+        udev_add 15 || code=$?
+        udevd_wchans
+        [ "$code" = 124 ] || die "udevd's event ended ($code) while the VF was held"
+        kill $holder
+        wait $holder 2>/dev/null || true
+        udevadm settle --timeout=60 || die "udevd's event did not end after the release"
+        wait_for 30 is 3 attr $PF7 sriov_numvfs || die "PF7 has $(attr $PF7 sriov_numvfs) VFs after the release"
+        [ "$(driver "$(vf_of $PF7 1)")" != vfio-pci ] || die "the held VF survived"
+        echo "udevd: after the release, VF 1 is $(vf_of $PF7 1) on $(driver "$(vf_of $PF7 1)"): the VM's VF was destroyed"
+        rm -f $link_file
+        udevadm control --reload
+        # sriovd had no policy for PF7: it wrote nothing to it
+        if writes_since "$mark" | grep -q "0000:07:"; then
+                writes_since "$mark" | grep "0000:07:"
+                die "sriovd wrote to PF7 without a policy"
+        fi
+        status "pf('$PF7')['state'] == 'unmanaged' and pf('$PF7')['num_vfs'] == 3"
+
+        # the same intent as a sriovd policy, VF 1 on vfio-pci as the VM needs it
+        policy 70-igb7.conf "[Match]\nPCIAddress=$PF7\n[PhysicalFunction]\nNumVFs=2\n\
+[VirtualFunction]\nIndex=0\nDriver=igbvf\nMACAddress=02:00:00:00:07:10\nVLANId=200\n[VirtualFunction]\nIndex=1\nDriver=vfio-pci\n"
+        "$sriovctl" reload
+        wait_for 40 status "pf('$PF7')['state'] == 'applied' and pf('$PF7')['num_vfs'] == 2" || die "PF7 not applied"
+        vf_table $PF7 "t(0)['address'] == '02:00:00:00:07:10' and vlan(0)[0] == 200"
+        wait_for 20 test -n "$(vf_netdev $PF7 0)" || die "VF 0 of PF7 has no netdev"
+        [ "$(mac_of "$(vf_netdev $PF7 0)")" = 02:00:00:00:07:10 ] || die "sriovd: VF 0's netdev has $(mac_of "$(vf_netdev $PF7 0)")"
+        vf1=$(vf_of $PF7 1)
+        is vfio-pci driver "$vf1" || die "$vf1 is on $(driver "$vf1")"
+        "$vfio_hold" "$vf1" >$work/holder.out 2>&1 &
+        holder=$!
+        held=$holder
+        wait_for 10 grep -q holding $work/holder.out || die "cannot hold $vf1: $(cat $work/holder.out)"
+        mark=$(log_lines)
+        policy 70-igb7.conf "$(sed 's/^NumVFs=2$/NumVFs=3/' "$policies/70-igb7.conf")\n"
+        "$sriovctl" reload
+        wait_for 20 status "pf('$PF7')['state'] == 'pending' and pf('$PF7')['vfs'][1]['holder']['pid'] == $holder" || die "PF7 not pending"
+        is 2 attr $PF7 sriov_numvfs || die "sriovd resized PF7 while its VF was held"
+        writes_since "$mark" | grep -E ": set $PF7 sriov_numvfs" && die "sriov_numvfs was written while the VF was held"
+        kill $holder
+        wait $holder 2>/dev/null || true
+        wait_for 40 status "pf('$PF7')['state'] == 'applied' and pf('$PF7')['num_vfs'] == 3" || die "PF7 not applied after the release"
+        # shrinking keeps the vfio-pci line: without it VF 1 would count as assigned to a VM
+        policy 70-igb7.conf "[Match]\nPCIAddress=$PF7\n[PhysicalFunction]\nNumVFs=0\n[VirtualFunction]\nIndex=1\nDriver=vfio-pci\n"
+        "$sriovctl" reload
+        wait_for 40 is 0 attr $PF7 sriov_numvfs || die "PF7 has $(attr $PF7 sriov_numvfs) VFs, not 0"
+        rm "$policies/70-igb7.conf"
+        "$sriovctl" reload
+}
+
 nic_scenarios() {
         scenario "igb: coldplug enables the VFs, some on igbvf with their netdevs, some on vfio-pci" nic_coldplug
         scenario "igb: per-VF MAC, VLAN+QoS, MaxTxRate, spoof check and trust read back; refused keys fail alone" nic_vf_settings
@@ -219,4 +320,5 @@ nic_scenarios() {
         scenario "igb: the PF driver unbound and bound again: VFs, drivers and settings re-applied" nic_rebind
         scenario "igb: the PF unplugged with its root port and found again: re-applied" nic_hotplug
         scenario "igb: NumVFs=max enables the driver's 7 VFs on igbvf; without a policy they stay" nic_max
+        scenario "igb: the same intent as a systemd-udevd .link file and as a policy, on coldplug, a count change and a held VF" nic_link_file
 }
