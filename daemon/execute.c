@@ -8,6 +8,24 @@
 /* A driver can take a moment to show up in the driver link after drivers_probe returned. */
 #define BIND_SETTLE_USEC (2 * UINT64_C(1000000))
 
+/* Whether the PF's driver is no longer the one the plan was made for: unbound (or replaced) while
+ * a write was in the kernel. What the kernel answered is then about that, not about the driver the
+ * plan named, and the unbind's own event plans the PF again. */
+static bool pf_driver_went_away(Job *j, char **ret_now) {
+        _cleanup_free_ char *driver = NULL;
+
+        if (!j->result->snapshot->driver || sysfs_read_driver(j->address, &driver) < 0 ||
+            streq_ptr(driver, j->result->snapshot->driver))
+                return false;
+        *ret_now = TAKE_PTR(driver);
+        return true;
+}
+
+static int finish_driver_gone(Job *j, int error, const char *what, const char *now) {
+        return job_finish(j, JOB_FAILED, error, "the PF driver %s went away during %s (the PF is now on %s)",
+                          j->result->snapshot->driver, what, now ?: "no driver");
+}
+
 /* After sriov_numvfs=n: the kernel says n, the n virtfn links exist, and udev has announced each
  * VF (or, for 0, none of the old ones is left). */
 static int wait_vfs(Job *j, unsigned n, char * const *before) {
@@ -25,6 +43,10 @@ static int wait_vfs(Job *j, unsigned n, char * const *before) {
                 if (parse_u32(num, PCI_SRIOV_VFS_MAX, &actual) < 0)
                         return job_finish(j, JOB_FAILED, -EBADMSG, "sriov_numvfs reads \"%s\"", num);
                 if (actual != n) {
+                        _cleanup_free_ char *now = NULL;
+
+                        if (pf_driver_went_away(j, &now))
+                                return finish_driver_gone(j, -ENODEV, "the VFs' creation", now);
                         /* The write succeeded, so this is the driver's answer, not a race; doing it
                          * again would tear down the VFs it did enable for the same answer. */
                         j->result->no_retry = true;
@@ -104,6 +126,12 @@ int job_execute(Job *j, const Action *a, char * const *vfs_before) {
         if (r >= 0)
                 return 0;
 
+        if (a->kind == ACTION_SET_NUM_VFS) {
+                _cleanup_free_ char *now = NULL;
+
+                if (pf_driver_went_away(j, &now))
+                        return finish_driver_gone(j, r, what, now);
+        }
         /* ENOENT from sriov_numvfs on a PF with a driver: that driver has no sriov_configure.
          * Plan again knowing that, so Unmanaged= decides. */
         if (a->kind == ACTION_SET_NUM_VFS && r == -ENOENT && j->result->snapshot->driver &&
@@ -113,6 +141,16 @@ int job_execute(Job *j, const Action *a, char * const *vfs_before) {
                              j->result->snapshot->driver);
                 j->flags |= PLAN_PF_DRIVER_CANNOT_SRIOV;
                 return -EAGAIN;
+        }
+        /* These errors from a non-zero count on a PF with a driver are that driver's
+         * sriov_configure saying no (igb without MSI-X answers EPERM, which would read like sriovd
+         * lacking a permission). The same write would get the same answer: say whose it is and
+         * wait for a reload or a change of driver. */
+        if (a->kind == ACTION_SET_NUM_VFS && a->number > 0 && j->result->snapshot->driver &&
+            (r == -EPERM || r == -EINVAL || r == -EOPNOTSUPP || r == -ERANGE)) {
+                j->result->no_retry = true;
+                return job_finish(j, JOB_FAILED, r, "the PF driver %s refused %u VFs (sriov_numvfs: %s, %s)",
+                                  j->result->snapshot->driver, a->number, errno_name(r) ?: "error", strerror(-r));
         }
         return job_finish(j, JOB_FAILED, r, "%s failed: %s (%s)", what, errno_name(r) ?: "error", strerror(-r));
 }

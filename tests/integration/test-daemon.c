@@ -267,6 +267,31 @@ static void test_driver_enabling_fewer_vfs_is_reported(void **state) {
         assert_int_equal(daemon_stop(t->daemon), 0);
 }
 
+static void test_driver_refusing_the_count_is_reported(void **state) {
+        Test *t = *state;
+        size_t before;
+
+        assert_int_equal(fake_kernel_load(t->kernel, NIC), 0);
+        /* igb without MSI-X answers EPERM from sriov_configure, every time */
+        assert_int_equal(fake_kernel_inject(t->kernel, "0000:3b:00.0", "sriov_numvfs", EPERM, 0), 0);
+        daemon_write_policy(t->daemon, "50-nic.conf", NIC_POLICY("NumVFs=4\n"));
+        start_ready(t);
+        check(t, daemon_wait_log(t->daemon,
+                                 "0000:3b:00.0: failed: the PF driver ice refused 4 VFs (sriov_numvfs: EPERM, Operation not permitted); "
+                                 "not retried by itself", 5 * SECOND));
+        check(t, daemon_wait_status(t->daemon, "1 PF, 0 VFs, 1 failed", 5 * SECOND));
+        before = fake_kernel_n_writes(t->kernel);
+        daemon_settle(t->daemon, 3 * SECOND);
+        check(t, fake_kernel_n_writes(t->kernel) == before);
+
+        /* the driver is fixed (for igb: MSI-X back); a reload tries again */
+        fake_kernel_clear_faults(t->kernel);
+        daemon_signal(t->daemon, SIGHUP);
+        check(t, daemon_wait_status(t->daemon, "1 PF, 4 VFs", 10 * SECOND));
+        assert_int_equal(fake_kernel_num_vfs(t->kernel, "0000:3b:00.0"), 4);
+        assert_int_equal(daemon_stop(t->daemon), 0);
+}
+
 static void test_watchdog(void **state) {
         Test *t = *state;
         unsigned n;
@@ -436,6 +461,32 @@ static void test_hung_write_holds_back_its_pf_alone(void **state) {
         assert_int_equal(daemon_stop(t->daemon), 0);
 }
 
+static void test_pf_driver_unbound_mid_write_is_reported(void **state) {
+        Test *t = *state;
+
+        assert_int_equal(fake_kernel_load(t->kernel, NIC), 0);
+        assert_int_equal(fake_kernel_inject(t->kernel, "0000:3b:00.0", "sriov_numvfs", FAKE_KERNEL_HANG, 1), 0);
+        daemon_write_policy(t->daemon, "50-nic.conf", NIC_POLICY("NumVFs=4\n"));
+        daemon_start(t->daemon);
+        check(t, fake_kernel_run(t->kernel, 10 * SECOND, one_hung, NULL) >= 0);
+
+        /* the PF's driver (and its netdev) goes away while the count write is in the kernel, which
+         * then answers for a PF without a driver: that is said, not blamed on ice */
+        assert_int_equal(fake_kernel_unbind(t->kernel, "0000:3b:00.0"), 0);
+        fake_kernel_release_hangs(t->kernel);
+        check(t, daemon_wait_log(t->daemon, "0000:3b:00.0: failed: the PF driver ice went away during set 0000:3b:00.0 sriov_numvfs=4 "
+                                            "(the PF is now on no driver)", 10 * SECOND));
+        check(t, !daemon_log_contains(t->daemon, "cannot enable VFs"));
+        check(t, daemon_wait_ready(t->daemon, 10 * SECOND));
+        check(t, daemon_running(t->daemon));
+
+        /* bound again: applied, as for any PF whose driver comes */
+        assert_int_equal(fake_kernel_bind(t->kernel, "0000:3b:00.0", "ice"), 0);
+        check(t, daemon_wait_status(t->daemon, "1 PF, 4 VFs", 10 * SECOND));
+        assert_int_equal(fake_kernel_num_vfs(t->kernel, "0000:3b:00.0"), 4);
+        assert_int_equal(daemon_stop(t->daemon), 0);
+}
+
 static void test_sigterm_during_hung_write_ends_at_the_timeout(void **state) {
         Test *t = *state;
         size_t before;
@@ -568,6 +619,8 @@ int main(void) {
                   test_assigned_vf_released_by_unbind, setup, teardown, NULL },
                 { "a driver that enables fewer VFs than asked is reported, and not retried into a loop",
                   test_driver_enabling_fewer_vfs_is_reported, setup, teardown, NULL },
+                { "a PF driver refusing the count is reported as its answer, not retried; a reload tries again",
+                  test_driver_refusing_the_count_is_reported, setup, teardown, NULL },
                 { "WATCHDOG=1 when WatchdogSec is set, nothing otherwise",
                   test_watchdog, setup, teardown, NULL },
                 { "a PF owned by vfio-pci is never written",
@@ -576,6 +629,8 @@ int main(void) {
                   test_unmanaged_pfs, setup, teardown, NULL },
                 { "EBUSY, EIO and ENOENT at each step: reported with the reason, the daemon stays up, retries converge",
                   test_faults_reported_then_converge, setup, teardown, NULL },
+                { "a PF driver unbound while the count write is in the kernel is reported as such; bound again, applied",
+                  test_pf_driver_unbound_mid_write_is_reported, setup, teardown, NULL },
                 { "a hung write holds back its PF alone, is reported after the timeout, and the daemon recovers",
                   test_hung_write_holds_back_its_pf_alone, setup, teardown, NULL },
                 { "SIGTERM while a write hangs ends the process at the apply timeout, naming the write",

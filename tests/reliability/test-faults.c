@@ -76,6 +76,12 @@ static bool reason_fits(const char *reason, const char *attribute, int error) {
         return strstr(reason, attribute) && strstr(reason, strerrorname_np(error));
 }
 
+/* A PF driver's sriov_configure saying no to a count: the same write gets the same answer, so
+ * sriovd waits for a reload instead of trying again by itself. */
+static bool driver_refusal(const char *attribute, int error) {
+        return streq(attribute, "sriov_numvfs") && (error == EPERM || error == EINVAL || error == ERANGE);
+}
+
 /* Polls `sriovctl status` until every PF in want[] has been seen failed with a reason that fits.
  * A PF on its retry shows "applying" for a moment, so each only has to be seen so once. */
 typedef struct Want {
@@ -227,9 +233,28 @@ static void test_every_write_every_error(void **state) {
         check(t, fake_kernel_n_hung(t->kernel) == ELEMENTSOF(attributes));
         check_no_vf_destroyed(t, names, n);
 
-        /* the faults are lifted; hung writes now return: each PF gets where its policy says by itself */
+        /* the faults are lifted; hung writes now return: each PF gets where its policy says by
+         * itself, but for the driver's refusals of the count, which wait for a reload */
         fake_kernel_clear_faults(t->kernel);
         fake_kernel_release_hangs(t->kernel);
+        check(t, daemon_wait_status(t->daemon, "54 PFs, 102 VFs, 3 failed", 60 * SECOND));
+        {
+                json_object *status = status_json(t->kernel, t->daemon);
+                unsigned refused = 0;
+
+                for (size_t i = 0; i < n; i++) {
+                        const char *pf_state = status_field(status_find_pf(status, pfs[i]), "state");
+
+                        if (!driver_refusal(want[i].attribute, want[i].error))
+                                continue;
+                        check(t, streq_ptr(pf_state, "failed"));
+                        check(t, strstr(strna(status_field(status_find_pf(status, pfs[i]), "reason")), "the PF driver ice refused 2 VFs"));
+                        refused++;
+                }
+                json_object_put(status);
+                assert_int_equal(refused, 3);
+        }
+        daemon_signal(t->daemon, SIGHUP);
         check(t, daemon_wait_status(t->daemon, "54 PFs, 108 VFs", 60 * SECOND));
         for (size_t i = 0; i < n; i++) {
                 const Attribute *a = &attributes[i / ELEMENTSOF(errors)];

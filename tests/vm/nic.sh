@@ -310,6 +310,92 @@ nic_link_file() {
         "$sriovctl" reload
 }
 
+# bind_igb PF: the PF bound to igb, its netdev up; rebind_igb PF: unbound first.
+bind_igb() {
+        echo "$1" >/sys/bus/pci/drivers/igb/bind || { dmesg | tail -n 20; die "igb does not bind $1"; }
+        wait_for 20 test -n "$(netdev "$1")" || die "igb did not take $1 back"
+        netdev_up "$1"
+}
+rebind_igb() {
+        echo "$1" >/sys/bus/pci/drivers/igb/unbind
+        bind_igb "$1"
+}
+
+# A PF driver that refuses the count: igb probed without MSI-X (the PF's msi_bus set to 0 first)
+# answers EPERM from sriov_configure. Reported as the driver's answer, not retried; once igb has
+# MSI-X again the bind that brings it back applies the policy.
+nic_driver_refuses() {
+        local n
+        echo 0 >"$(dev $PF7)/msi_bus"
+        rebind_igb $PF7
+        policy 70-igb7.conf "[Match]\nPCIAddress=$PF7\n[PhysicalFunction]\nNumVFs=2\n"
+        "$sriovctl" reload
+        wait_for 30 status "pf('$PF7')['state'] == 'failed'" || die "PF7 is not failed"
+        status "'the PF driver igb refused 2 VFs' in pf('$PF7')['reason'] and 'Operation not permitted' in pf('$PF7')['reason']"
+        "$sriovctl" status $PF7 | grep -F "refused 2 VFs" || die "sriovctl status does not say it"
+        [ "$(attr $PF7 sriov_numvfs)" = 0 ] || die "PF7 has $(attr $PF7 sriov_numvfs) VFs"
+        n=$(grep -c ": set $PF7 sriov_numvfs=2" "$log")
+        sleep 5
+        [ "$(grep -c ": set $PF7 sriov_numvfs=2" "$log")" = "$n" ] || die "the refused count was tried again by itself"
+        status "pf('$PF6')['state'] == 'applied'"
+        echo 1 >"$(dev $PF7)/msi_bus"
+        rebind_igb $PF7
+        wait_for 40 status "pf('$PF7')['state'] == 'applied' and pf('$PF7')['num_vfs'] == 2" || die "PF7 not applied once igb has MSI-X"
+        [ "$(attr $PF7 sriov_numvfs)" = 2 ] || die "PF7 has $(attr $PF7 sriov_numvfs) VFs"
+        policy 70-igb7.conf "[Match]\nPCIAddress=$PF7\n[PhysicalFunction]\nNumVFs=0\n"
+        "$sriovctl" reload
+        wait_for 40 is 0 attr $PF7 sriov_numvfs || die "PF7 has $(attr $PF7 sriov_numvfs) VFs, not 0"
+        rm "$policies/70-igb7.conf"
+        "$sriovctl" reload
+}
+
+# in_numvfs_store PID: one of the process's threads is inside a sriov_numvfs write.
+in_numvfs_store() { grep -qs sriov_numvfs_store /proc/"$1"/task/*/stack; }
+
+# The PF's netdev and VFs go away while sriovd applies to it: igb unbound while the count write is
+# in the kernel (the unbind waits for the device lock the write holds, then takes the netdev and
+# the VFs with it), so every later write of the apply finds its device gone. sriovd keeps serving,
+# reports the PF as it is, and applies the policy when igb is bound again.
+nic_netdev_gone() {
+        local pid i caught=no mark
+        pid=$(cat $work/sriovd.pid)
+        mark=$(log_lines)
+        policy 70-igb7.conf "[Match]\nPCIAddress=$PF7\n[PhysicalFunction]\nNumVFs=3\n\
+[VirtualFunction]\nIndex=0\nDriver=igbvf\nMACAddress=02:00:00:00:07:20\nVLANId=300\n[VirtualFunction]\nIndex=1-2\nDriver=igbvf\n"
+        "$sriovctl" reload
+        for i in $(seq 3000); do
+                in_numvfs_store "$pid" && caught=yes && break
+        done
+        echo "   mid-apply: the unbind came while sriov_numvfs was in the kernel: $caught (after $i polls)" >&5
+        echo $PF7 >/sys/bus/pci/drivers/igb/unbind
+        [ "$(driver $PF7)" = none ] || die "PF7 is still on $(driver $PF7)"
+        wait_for 30 status "pf('$PF7')['driver'] is None and pf('$PF7')['num_vfs'] == 0 and pf('$PF7')['state'] != 'applying'" ||
+                die "sriovd does not show PF7 without its driver: $("$sriovctl" status $PF7)"
+        kill -0 "$pid" || die "sriovd is gone"
+        "$sriovctl" status $PF7
+        # what it says is about the PF as it now is: no driver, and no half-done apply left running;
+        # the apply that lost its PF says so, and does not blame igb for the kernel's answer after it
+        status "pf('$PF7')['state'] != 'failed' or len(pf('$PF7')['reason']) > 0"
+        # on the console as well, for the record of what the kernel's timing gave this run
+        tail -n +"$((mark + 1))" "$log" | grep -E "$PF7: (failed|refused):" | sed 's/^/   mid-apply: /' >&5 || true
+        if tail -n +"$((mark + 1))" "$log" | grep -E "$PF7: .*(cannot enable VFs|refused 3 VFs)"; then
+                die "the unbind was taken for the driver's answer"
+        fi
+        [ "$(attr $PF7 sriov_numvfs)" = 0 ] || die "PF7 has $(attr $PF7 sriov_numvfs) VFs without its driver"
+        status "pf('$PF6')['state'] == 'applied'"
+        bind_igb $PF7
+        wait_for 60 status "pf('$PF7')['state'] == 'applied' and pf('$PF7')['num_vfs'] == 3" ||
+                die "PF7 not applied once igb is back: $("$sriovctl" status $PF7)"
+        wait_for 20 vf_table $PF7 "t(0)['address'] == '02:00:00:00:07:20' and vlan(0)[0] == 300" ||
+                vf_table $PF7 "t(0)['address'] == '02:00:00:00:07:20' and vlan(0)[0] == 300"
+        wait_for 30 is igbvf driver "$(vf_of $PF7 2)" || die "VF 2 is on $(driver "$(vf_of $PF7 2)")"
+        policy 70-igb7.conf "[Match]\nPCIAddress=$PF7\n[PhysicalFunction]\nNumVFs=0\n"
+        "$sriovctl" reload
+        wait_for 40 is 0 attr $PF7 sriov_numvfs || die "PF7 has $(attr $PF7 sriov_numvfs) VFs, not 0"
+        rm "$policies/70-igb7.conf"
+        "$sriovctl" reload
+}
+
 nic_scenarios() {
         scenario "igb: coldplug enables the VFs, some on igbvf with their netdevs, some on vfio-pci" nic_coldplug
         scenario "igb: per-VF MAC, VLAN+QoS, MaxTxRate, spoof check and trust read back; refused keys fail alone" nic_vf_settings
@@ -321,4 +407,6 @@ nic_scenarios() {
         scenario "igb: the PF unplugged with its root port and found again: re-applied" nic_hotplug
         scenario "igb: NumVFs=max enables the driver's 7 VFs on igbvf; without a policy they stay" nic_max
         scenario "igb: the same intent as a systemd-udevd .link file and as a policy, on coldplug, a count change and a held VF" nic_link_file
+        scenario "igb: a driver that refuses the count (no MSI-X): the driver's answer, not retried; applied once it can" nic_driver_refuses
+        scenario "igb: the PF's netdev and VFs gone mid-apply (igb unbound during the count write): reported, applied when back" nic_netdev_gone
 }
