@@ -46,7 +46,7 @@ static int wait_vfs(Job *j, unsigned n, char * const *before) {
                         _cleanup_free_ char *now = NULL;
 
                         if (pf_driver_went_away(j, &now))
-                                return finish_driver_gone(j, -ENODEV, "the VFs' creation", now);
+                                return finish_driver_gone(j, -ENODEV, n > 0 ? "the VFs' creation" : "the VFs' removal", now);
                         /* The write succeeded, so this is the driver's answer, not a race; doing it
                          * again would tear down the VFs it did enable for the same answer. */
                         j->result->no_retry = true;
@@ -85,6 +85,35 @@ static int verify_driver(Job *j, const Action *a) {
                         return job_finish(j, JOB_FAILED, -EIO, "%s was probed for %s, but no driver bound it", a->device, a->driver);
                 }
         }
+}
+
+/* What a failed sriov_numvfs write says about the PF, as job_execute returns it; 0 when it is an
+ * error like any other. */
+static int num_vfs_failed(Job *j, const Action *a, int r, const char *what) {
+        _cleanup_free_ char *now = NULL;
+
+        if (pf_driver_went_away(j, &now))
+                return finish_driver_gone(j, r, what, now);
+        /* ENOENT on a PF with a driver: that driver has no sriov_configure. Plan again knowing
+         * that, so Unmanaged= decides. */
+        if (r == -ENOENT && j->result->snapshot->driver && !(j->flags & PLAN_PF_DRIVER_CANNOT_SRIOV)) {
+                log_internal(LOG_INFO, 0, j->address, NULL, NULL,
+                             "the PF driver %s cannot enable VFs (sriov_numvfs: ENOENT); planning for a PF without one",
+                             j->result->snapshot->driver);
+                j->flags |= PLAN_PF_DRIVER_CANNOT_SRIOV;
+                return -EAGAIN;
+        }
+        /* These errors from a non-zero count on a PF with a driver are that driver's
+         * sriov_configure saying no (igb without MSI-X answers EPERM, which would read like sriovd
+         * lacking a permission). The same write would get the same answer: say whose it is and
+         * wait for a reload or a change of driver. */
+        if (a->number > 0 && j->result->snapshot->driver &&
+            (r == -EPERM || r == -EINVAL || r == -EOPNOTSUPP || r == -ERANGE)) {
+                j->result->no_retry = true;
+                return job_finish(j, JOB_FAILED, r, "the PF driver %s refused %u VFs (sriov_numvfs: %s, %s)",
+                                  j->result->snapshot->driver, a->number, errno_name(r) ?: "error", strerror(-r));
+        }
+        return 0;
 }
 
 int job_execute(Job *j, const Action *a, char * const *vfs_before) {
@@ -127,30 +156,9 @@ int job_execute(Job *j, const Action *a, char * const *vfs_before) {
                 return 0;
 
         if (a->kind == ACTION_SET_NUM_VFS) {
-                _cleanup_free_ char *now = NULL;
-
-                if (pf_driver_went_away(j, &now))
-                        return finish_driver_gone(j, r, what, now);
-        }
-        /* ENOENT from sriov_numvfs on a PF with a driver: that driver has no sriov_configure.
-         * Plan again knowing that, so Unmanaged= decides. */
-        if (a->kind == ACTION_SET_NUM_VFS && r == -ENOENT && j->result->snapshot->driver &&
-            !(j->flags & PLAN_PF_DRIVER_CANNOT_SRIOV)) {
-                log_internal(LOG_INFO, 0, j->address, NULL, NULL,
-                             "the PF driver %s cannot enable VFs (sriov_numvfs: ENOENT); planning for a PF without one",
-                             j->result->snapshot->driver);
-                j->flags |= PLAN_PF_DRIVER_CANNOT_SRIOV;
-                return -EAGAIN;
-        }
-        /* These errors from a non-zero count on a PF with a driver are that driver's
-         * sriov_configure saying no (igb without MSI-X answers EPERM, which would read like sriovd
-         * lacking a permission). The same write would get the same answer: say whose it is and
-         * wait for a reload or a change of driver. */
-        if (a->kind == ACTION_SET_NUM_VFS && a->number > 0 && j->result->snapshot->driver &&
-            (r == -EPERM || r == -EINVAL || r == -EOPNOTSUPP || r == -ERANGE)) {
-                j->result->no_retry = true;
-                return job_finish(j, JOB_FAILED, r, "the PF driver %s refused %u VFs (sriov_numvfs: %s, %s)",
-                                  j->result->snapshot->driver, a->number, errno_name(r) ?: "error", strerror(-r));
+                int q = num_vfs_failed(j, a, r, what);
+                if (q != 0)
+                        return q;
         }
         return job_finish(j, JOB_FAILED, r, "%s failed: %s (%s)", what, errno_name(r) ?: "error", strerror(-r));
 }

@@ -243,12 +243,12 @@ static void test_every_write_every_error(void **state) {
                 unsigned refused = 0;
 
                 for (size_t i = 0; i < n; i++) {
-                        const char *pf_state = status_field(status_find_pf(status, pfs[i]), "state");
+                        json_object *pf = status_find_pf(status, pfs[i]);
 
                         if (!driver_refusal(want[i].attribute, want[i].error))
                                 continue;
-                        check(t, streq_ptr(pf_state, "failed"));
-                        check(t, strstr(strna(status_field(status_find_pf(status, pfs[i]), "reason")), "the PF driver ice refused 2 VFs"));
+                        check(t, streq_ptr(status_field(pf, "state"), "failed"));
+                        check(t, strstr(strna(status_field(pf, "reason")), "the PF driver ice refused 2 VFs"));
                         refused++;
                 }
                 json_object_put(status);

@@ -188,6 +188,16 @@ nic_hotplug() {
         wait_for 20 igb_settings_in_place || igb_settings_in_place
 }
 
+# release_pf7 [EXTRA]: PF7's VFs removed by its policy (with EXTRA sections), then the policy
+# removed: PF7 back to no VFs and no policy for the next scenario.
+release_pf7() {
+        policy 70-igb7.conf "[Match]\nPCIAddress=$PF7\n[PhysicalFunction]\nNumVFs=0\n${1:-}"
+        "$sriovctl" reload
+        wait_for 40 is 0 attr $PF7 sriov_numvfs || die "PF7 has $(attr $PF7 sriov_numvfs) VFs, not 0"
+        rm "$policies/70-igb7.conf"
+        "$sriovctl" reload
+}
+
 # NumVFs=max is what the PF offers: the 82576's 7, every VF on igbvf with its netdev; a policy that
 # goes away leaves the VFs as they are, and NumVFs=0 removes them.
 nic_max() {
@@ -202,11 +212,7 @@ nic_max() {
         "$sriovctl" reload
         wait_for 20 status "pf('$PF7')['state'] == 'unmanaged'" || die "PF7 is not left alone"
         [ "$(attr $PF7 sriov_numvfs)" = "$total" ] || die "PF7's VFs changed without a policy"
-        policy 70-igb7.conf "[Match]\nPCIAddress=$PF7\n[PhysicalFunction]\nNumVFs=0\n"
-        "$sriovctl" reload
-        wait_for 40 is 0 attr $PF7 sriov_numvfs || die "PF7 has $(attr $PF7 sriov_numvfs) VFs, not 0"
-        rm "$policies/70-igb7.conf"
-        "$sriovctl" reload
+        release_pf7
 }
 
 # The same intent as a systemd-udevd .link file (systemd 252: [Link] SR-IOVVirtualFunctions=, an
@@ -303,11 +309,7 @@ nic_link_file() {
         wait $holder 2>/dev/null || true
         wait_for 40 status "pf('$PF7')['state'] == 'applied' and pf('$PF7')['num_vfs'] == 3" || die "PF7 not applied after the release"
         # shrinking keeps the vfio-pci line: without it VF 1 would count as assigned to a VM
-        policy 70-igb7.conf "[Match]\nPCIAddress=$PF7\n[PhysicalFunction]\nNumVFs=0\n[VirtualFunction]\nIndex=1\nDriver=vfio-pci\n"
-        "$sriovctl" reload
-        wait_for 40 is 0 attr $PF7 sriov_numvfs || die "PF7 has $(attr $PF7 sriov_numvfs) VFs, not 0"
-        rm "$policies/70-igb7.conf"
-        "$sriovctl" reload
+        release_pf7 "[VirtualFunction]\nIndex=1\nDriver=vfio-pci\n"
 }
 
 # bind_igb PF: the PF bound to igb, its netdev up; rebind_igb PF: unbound first.
@@ -342,11 +344,7 @@ nic_driver_refuses() {
         rebind_igb $PF7
         wait_for 40 status "pf('$PF7')['state'] == 'applied' and pf('$PF7')['num_vfs'] == 2" || die "PF7 not applied once igb has MSI-X"
         [ "$(attr $PF7 sriov_numvfs)" = 2 ] || die "PF7 has $(attr $PF7 sriov_numvfs) VFs"
-        policy 70-igb7.conf "[Match]\nPCIAddress=$PF7\n[PhysicalFunction]\nNumVFs=0\n"
-        "$sriovctl" reload
-        wait_for 40 is 0 attr $PF7 sriov_numvfs || die "PF7 has $(attr $PF7 sriov_numvfs) VFs, not 0"
-        rm "$policies/70-igb7.conf"
-        "$sriovctl" reload
+        release_pf7
 }
 
 # in_numvfs_store PID: one of the process's threads is inside a sriov_numvfs write.
@@ -389,11 +387,7 @@ nic_netdev_gone() {
         wait_for 20 vf_table $PF7 "t(0)['address'] == '02:00:00:00:07:20' and vlan(0)[0] == 300" ||
                 vf_table $PF7 "t(0)['address'] == '02:00:00:00:07:20' and vlan(0)[0] == 300"
         wait_for 30 is igbvf driver "$(vf_of $PF7 2)" || die "VF 2 is on $(driver "$(vf_of $PF7 2)")"
-        policy 70-igb7.conf "[Match]\nPCIAddress=$PF7\n[PhysicalFunction]\nNumVFs=0\n"
-        "$sriovctl" reload
-        wait_for 40 is 0 attr $PF7 sriov_numvfs || die "PF7 has $(attr $PF7 sriov_numvfs) VFs, not 0"
-        rm "$policies/70-igb7.conf"
-        "$sriovctl" reload
+        release_pf7
 }
 
 nic_scenarios() {
