@@ -54,7 +54,9 @@ int log_internal(int level, int error, const char *pf, const char *policy, const
                 struct iovec iov[8];
                 size_t n = 0;
 
-                if (asprintf(&fields[n++], "MESSAGE=%s", message) < 0 ||
+                /* The PF is in the text as well as in SRIOV_PF: journalctl shows only the text. */
+                if ((pf ? asprintf(&fields[n++], "MESSAGE=%s: %s", pf, message)
+                        : asprintf(&fields[n++], "MESSAGE=%s", message)) < 0 ||
                     asprintf(&fields[n++], "PRIORITY=%d", level) < 0 ||
                     asprintf(&fields[n++], "SYSLOG_IDENTIFIER=sriovd") < 0 ||
                     (pf && asprintf(&fields[n++], "SRIOV_PF=%s", pf) < 0) ||

@@ -1,6 +1,7 @@
 #!/bin/bash
-# What the VM scenario files share (sourced, in the guest, after they set source and build): paths,
-# sysfs readers, the scenario runner, sriovd's start and stop, and the host's udevd and system bus.
+# What the chroot guests' scenario files share (sourced, in the guest, after they set source and
+# build): paths, sriovd's start, stop and log, and the host's udevd and system bus (common.sh has the
+# sysfs readers and the scenario runner).
 # shellcheck disable=SC2034,SC2154  # set by the scenario files, or used by them
 sriovd=$build/daemon/sriovd
 sriovctl=$build/daemon/sriovctl
@@ -10,51 +11,14 @@ policies=$work/policies
 log=$work/sriovd.log
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/sriovd-vm-bus
 mkdir -p "$policies"
-# The console, for requests to the host while a scenario's own output goes to a file.
-exec 5>&1
-request() { echo "@@ REQUEST qmp $*" >&5; }
-
-PF1=0000:01:00.0 PF2=0000:02:00.0 PF3=0000:03:00.0 PF4=0000:04:00.0 PF5=0000:05:00.0
-dev() { echo "/sys/bus/pci/devices/$1"; }
-attr() { cat "$(dev "$1")/$2" 2>/dev/null; }
-driver() { local l; l=$(readlink "$(dev "$1")/driver" 2>/dev/null) && basename "$l" || echo none; }
-vfs() { local l; for l in "$(dev "$1")"/virtfn*; do [ -e "$l" ] && basename "$(readlink "$l")"; done; }
-group() { basename "$(readlink "$(dev "$1")/iommu_group")"; }
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# shellcheck source=tests/vm/common.sh
+. "$source/tests/vm/common.sh"
 policy() { printf '%b' "$2" >"$policies/$1"; }
-
-# wait_for SECONDS COMMAND...: polls until COMMAND succeeds.
-wait_for() {
-        local deadline=$(($(date +%s) + $1))
-        shift
-        until "$@" >/dev/null 2>&1; do
-                [ "$(date +%s)" -ge "$deadline" ] && return 1
-                sleep 0.2
-        done
-}
 status() { "$sriovctl" status --json=short | /usr/bin/python3 "$source/tests/vm/jq.py" "$1"; }
-is() { [ "$("${@:2}")" = "$1" ]; }
 # The writes sriovd made since log line $1 (at debug level it names each one before making it).
 writes_since() { tail -n +"$(($1 + 1))" "$log" | grep -E ": (set|clear|probe|unbind) " || true; }
 log_lines() { wc -l <"$log"; }
-die() { echo "$*"; exit 1; }
-
-scenario() {
-        local name=$1 out=$work/scenario.out status
-        shift
-        echo "== $name (t=$(uptime_s)s)"
-        # Not in an if: bash ignores set -e in a condition, and so in every command the scenario runs.
-        ( set -e; "$@" ) >"$out" 2>&1
-        status=$?
-        if [ $status -eq 0 ]; then
-                echo "@@ PASS $name"
-        else
-                echo "@@ FAIL $name: $(tail -n 1 "$out")"
-                sed 's/^/   | /' "$out"
-                echo "   sriovd's log, last lines:"
-                tail -n 25 "$log" | sed 's/^/   | /'
-        fi
-}
+sriovd_log_tail() { tail -n 25 "$log"; }
 
 # unplug_and_rescan PF: the kernel's own removal of the PF's root port, what pciehp does on an
 # unplug (the VFs removed before their PF, with the same remove and add uevents), checked gone from

@@ -3,7 +3,6 @@
 # `ip -j link show` gives it, or `sriovctl status --json`.
 # shellcheck shell=bash disable=SC2154  # set by scenarios.sh and lib.sh
 
-PF6=0000:06:00.0 PF7=0000:07:00.0
 MAC0=02:00:00:00:06:10 MAC1=02:00:00:00:06:11
 
 netdev() { local n; for n in "$(dev "$1")"/net/*; do [ -e "$n" ] && basename "$n" && return; done; }

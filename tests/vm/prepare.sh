@@ -53,7 +53,7 @@ case $flavour in
                         pattern='^linux-image-6\.12\.[0-9]+\+deb12-amd64$'
                 fi
                 debian_kernel
-                modules="nvme vfio-pci vfio_iommu_type1 pci-pf-stub igb igbvf 9p 9pnet_virtio virtio_pci"
+                modules="nvme vfio-pci vfio_iommu_type1 pci-pf-stub igb igbvf 9p 9pnet_virtio virtio_pci virtio_blk crc32c_generic ext4"
                 ;;
         patched)
                 # everything it needs is built in: no modules
