@@ -102,10 +102,13 @@ static void test_structured_fields(void **state) {
                         print_message("---- record ----\n%s", *r);
                 fail_msg("a record with the expected fields is missing");
         }
-        /* every PF message names its policy file */
+        /* every PF message names its policy file, and its text the PF: journalctl shows only the text */
         for (char **r = j->records; r && *r; r++)
-                if (strstr(*r, "SRIOV_PF=0000:3b:00.0") && strstr(*r, "MESSAGE_ID="))
-                        assert_non_null(strstr(*r, "SRIOV_POLICY=/"));
+                if (strstr(*r, "SRIOV_PF=0000:3b:00.0")) {
+                        assert_non_null(strstr(*r, "MESSAGE=0000:3b:00.0: "));
+                        if (strstr(*r, "MESSAGE_ID="))
+                                assert_non_null(strstr(*r, "SRIOV_POLICY=/"));
+                }
         /* and with the journal connected, nothing goes to stderr */
         _cleanup_free_ char *log = daemon_log(d);
         assert_string_equal(log, "");
@@ -145,7 +148,7 @@ static int teardown(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                { "applied, refused, pending and failed records carry SRIOV_PF, SRIOV_POLICY, MESSAGE_ID, PRIORITY and ERRNO",
+                { "applied, refused, pending and failed records carry SRIOV_PF, SRIOV_POLICY, MESSAGE_ID, PRIORITY and ERRNO; the text names the PF",
                   test_structured_fields, NULL, NULL, NULL },
         };
 

@@ -9,6 +9,8 @@ cache=$1
 init=$2
 flavour=${3:-debian}
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/vm/modules.sh
+. "$here/modules.sh"
 mkdir -p "$cache"
 cd "$cache"
 
@@ -67,7 +69,7 @@ case $flavour in
                 ;;
 esac
 
-key=$( (echo "$kver $modules"; cat "$init" /bin/busybox) | sha256sum | cut -c1-16)
+key=$( (echo "$kver $modules"; cat "$init" "$here/modules.sh" /bin/busybox) | sha256sum | cut -c1-16)
 initramfs=$PWD/initramfs-$key.cpio.gz
 if [ ! -f "$initramfs" ]; then
         root=$(mktemp -d "$PWD/initrd.XXXXXX")
@@ -75,22 +77,8 @@ if [ ! -f "$initramfs" ]; then
         cp /bin/busybox "$root/bin/busybox"
         ln -s busybox "$root/bin/sh"
         install -m 0755 "$init" "$root/init"
-        if [ -n "$modules" ]; then
-                mkdir -p "$root/lib/modules/$kver"
-                for m in $modules; do
-                        modprobe -d "$kroot" -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
-                done | sort -u | while read -r ko; do
-                        rel=${ko#"$PWD/$kroot/"}
-                        mkdir -p "$root/$(dirname "$rel")"
-                        # busybox's insmod reads no xz: 6.12's modules go in uncompressed
-                        case $ko in
-                                *.ko.xz) xz -dc "$ko" >"$root/${rel%.xz}" ;;
-                                *) cp "$ko" "$root/$rel" ;;
-                        esac
-                done
-                cp "$kroot/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
-                depmod -b "$root" "$kver"
-        fi
+        # shellcheck disable=SC2086  # the list of modules
+        [ -z "$modules" ] || copy_modules "$kroot" "$kver" "$root" $modules
         (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initramfs.tmp"
         mv "$initramfs.tmp" "$initramfs"
         rm -rf "$root"

@@ -11,6 +11,8 @@ kroot=$4
 kver=$5
 image=$6
 here=$source/tests/vm
+# shellcheck source=tests/vm/modules.sh
+. "$here/modules.sh"
 
 tarball=$("$here/rootfs.sh" "$cache")
 
@@ -37,15 +39,7 @@ sed -e 's/^Driver=ice$/Driver=igb/' -e 's/^Interface=ens\*$/Interface=en*/' -e '
 systemctl --root="$root" enable sriovd.service >/dev/null 2>&1
 
 install -D -m 0644 "$here/systemd/modules.conf" "$root/etc/modules-load.d/sriovd-vmtest.conf"
-mkdir -p "$root/lib/modules/$kver"
-for m in nvme igb igbvf vfio-pci vfio_iommu_type1 pci-pf-stub virtio_pci virtio_blk ext4; do
-        modprobe -d "$kroot" -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
-done | sort -u | while read -r ko; do
-        rel=${ko#"$kroot/"}
-        install -D -m 0644 "$ko" "$root/$rel"
-done
-cp "$kroot/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
-depmod -b "$root" "$kver"
+copy_modules "$kroot" "$kver" "$root" nvme igb igbvf vfio-pci vfio_iommu_type1 pci-pf-stub virtio_pci virtio_blk ext4
 
 # The test harness: the scenarios and what they use, a stand-in libvirtd ordered after sriovd, and a
 # user without privileges. The serial console is the scenarios' own: no getty on it.

@@ -15,7 +15,6 @@ tracing=/sys/kernel/tracing
 sriovd_log_tail() { journalctl -b -u sriovd --no-pager -n 25 -o short-monotonic; }
 prop() { systemctl show -P "$2" "$1"; }
 status() { sriovctl status --json=short | jq -e "$1"; }
-pf_state() { sriovctl status --json=short | jq -r ".pfs[] | select(.address == \"$1\") | .state"; }
 vf_drivers() { local vf; for vf in $(vfs "$1"); do driver "$vf"; done | tr '\n' ' ' | sed 's/ $//'; }
 # The journal's cursor now, and sriovd's lines after it.
 cursor() { journalctl -n 0 --show-cursor -q | sed -n 's/^-- cursor: //p'; }
