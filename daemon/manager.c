@@ -399,7 +399,7 @@ int manager_reload(Manager *m, char **ret_errors) {
 }
 
 void manager_update_status(Manager *m) {
-        size_t n_state[_PF_STATE_MAX] = {};
+        size_t n_state[_PF_STATE_MAX] = {}, n_udev = 0;
         unsigned n_vfs = 0;
         bool all_evaluated = true;
         char status[256];
@@ -409,11 +409,14 @@ void manager_update_status(Manager *m) {
                 n_state[m->pfs[i]->state]++;
                 n_vfs += m->pfs[i]->snapshot ? m->pfs[i]->snapshot->num_vfs : 0;
                 all_evaluated = all_evaluated && m->pfs[i]->evaluated;
+                n_udev += m->pfs[i]->awaiting_udev;
         }
         k = snprintf(status, sizeof(status), "%zu PF%s, %u VF%s", m->n_pfs, m->n_pfs == 1 ? "" : "s", n_vfs, n_vfs == 1 ? "" : "s");
         for (PfState s = PF_STATE_APPLYING; s < _PF_STATE_MAX; s++)
                 if (s != PF_STATE_APPLIED && n_state[s] > 0 && k > 0 && (size_t) k < sizeof(status))
                         k += snprintf(status + k, sizeof(status) - (size_t) k, ", %zu %s", n_state[s], pf_state_to_string(s));
+        if (n_udev > 0 && k > 0 && (size_t) k < sizeof(status))
+                (void) snprintf(status + k, sizeof(status) - (size_t) k, ", %zu waiting for udev", n_udev);
 
         if (!streq_ptr(status, m->status)) {
                 free(m->status);

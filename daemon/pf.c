@@ -193,6 +193,10 @@ uint64_t pf_request(Pf *pf, PfTrigger trigger) {
 
         if (c->stopping)
                 return pf->n_started;
+        if (pf->awaiting_udev) {
+                pf->queued = true;
+                return pf->n_started + 1;
+        }
         if (trigger == PF_TRIGGER_DEVICE && pf->state == PF_STATE_FAILED && !pf->timed_out)
                 return pf->n_started;
         if (worker_busy(pf->worker)) {
@@ -217,6 +221,22 @@ uint64_t pf_request(Pf *pf, PfTrigger trigger) {
         if (r < 0)
                 log_internal(LOG_WARNING, r, pf->address, NULL, NULL, "cannot arm the apply timeout, continuing without: %m");
         return pf->n_started;
+}
+
+void pf_await_udev(Pf *pf, const char *device) {
+        _cleanup_free_ char *reason = NULL;
+
+        pf->awaiting_udev = true;
+        if (asprintf(&reason, "waiting for udev to initialize %s", device) < 0)
+                reason = NULL;
+        set_state(pf, pf->state, 0, reason);
+}
+
+void pf_udev_done(Pf *pf) {
+        if (!pf->awaiting_udev)
+                return;
+        pf->awaiting_udev = false;
+        pf_request(pf, PF_TRIGGER_EXPLICIT);
 }
 
 static int on_settled(sd_event_source *s, uint64_t usec, void *userdata) {

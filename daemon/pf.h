@@ -74,6 +74,7 @@ struct Pf {
         uint64_t n_started;     /* jobs started so far; Apply calls wait for a given one */
 
         bool queued;            /* evaluate again when the running job ends */
+        bool awaiting_udev;     /* found at start before udev initialized it: not evaluated yet */
         bool removed;           /* gone from sysfs; dropped when its job ends */
         bool evaluated;         /* a first job has ended (or timed out) */
         bool timed_out;
@@ -97,6 +98,11 @@ typedef enum PfTrigger {
 /* Schedules an evaluation: snapshot, plan, and whatever the plan says, on the worker. Returns the
  * number of the job that will do it. */
 uint64_t pf_request(Pf *pf, PfTrigger trigger);
+/* Holds every evaluation back until pf_udev_done(): udev has yet to initialize device (the PF or
+ * one of its netdevs). */
+void pf_await_udev(Pf *pf, const char *device);
+/* udev is done with the PF (or was waited for long enough): evaluate it, once. */
+void pf_udev_done(Pf *pf);
 /* pf_request() after usec, unless something asks for an evaluation before. */
 void pf_request_settled(Pf *pf, uint64_t usec);
 /* The worker of this PF has a result. */

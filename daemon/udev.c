@@ -1,4 +1,5 @@
 /* udev events in: the sd-device monitor on the pci and net subsystems, and coldplug enumeration at start. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,10 +12,12 @@
 #include "sriovd/uevent.h"
 
 #define NEW_PF_DRIVER_WAIT_USEC (2 * UINT64_C(1000000))
+#define UDEV_CONTROL_SOCKET "/run/udev/control"
 
 struct Udev {
         Manager *manager;
         sd_device_monitor *monitor;
+        sd_event_source *udev_timeout;  /* armed while a PF found at start waits for udev */
         VfioWatch *vfio;
         LinkWatch *links;
 };
@@ -53,20 +56,126 @@ static char *read_physfn(sd_device *d) {
         return strdup(target);
 }
 
+/* udevd runs when its control socket exists: udevadm settle asks the same. */
+static bool udev_running(void) {
+        return access(UDEV_CONTROL_SOCKET, F_OK) >= 0;
+}
+
+static int device_initialized(sd_device *d, const char *name, char **ret_device) {
+        int r = sd_device_get_is_initialized(d);
+
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return 0;
+        *ret_device = strdup(name);
+        return *ret_device ? 1 : -ENOMEM;
+}
+
+/* Returns 1 with ret_device naming the first of the PF and its netdevs that udev has not
+ * initialized yet (processed with its rules, a netdev renamed), 0 when udev is done with all. */
+static int pf_find_uninitialized(const char *address, char **ret_device) {
+        _cleanup_(sd_device_unrefp) sd_device *d = NULL;
+        _cleanup_(closedirp) DIR *dir = NULL;
+        const char *syspath;
+        char path[4096];
+        struct dirent *de;
+        int r;
+
+        r = sd_device_new_from_subsystem_sysname(&d, "pci", address);
+        if (r < 0)
+                return r;
+        r = device_initialized(d, address, ret_device);
+        if (r != 0)
+                return r;
+        r = sd_device_get_syspath(d, &syspath);
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof(path), "%s/net", syspath);
+        dir = opendir(path);
+        if (!dir)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(dir))) {
+                _cleanup_(sd_device_unrefp) sd_device *n = NULL;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "%s/net/%s", syspath, de->d_name);
+                if (sd_device_new_from_syspath(&n, path) < 0)
+                        continue;   /* renamed or gone meanwhile: its event follows */
+                r = device_initialized(n, de->d_name, ret_device);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void udev_timeout_update(Udev *u) {
+        for (size_t i = 0; i < u->manager->n_pfs; i++)
+                if (u->manager->pfs[i]->awaiting_udev)
+                        return;
+        /* nobody waits: the daemon stays idle without a wakeup */
+        u->udev_timeout = sd_event_source_disable_unref(u->udev_timeout);
+}
+
+/* An event of a PF that waits for udev, or of its netdev: evaluate the PF once udev is done
+ * with all of them. The event itself is covered by that evaluation. */
+static void udev_recheck(Udev *u, Pf *pf) {
+        _cleanup_free_ char *device = NULL;
+        int r;
+
+        r = pf_find_uninitialized(pf->address, &device);
+        if (r > 0) {
+                log_debug("%s: udev has not initialized %s yet", pf->address, device);
+                return;
+        }
+        /* r < 0: the PF went away or cannot be read; the evaluation finds out which */
+        log_internal(LOG_DEBUG, 0, pf->address, NULL, NULL, "udev initialized the PF");
+        pf_udev_done(pf);
+        udev_timeout_update(u);
+        manager_update_status(u->manager);
+}
+
+static int on_udev_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Udev *u = userdata;
+        Manager *m = u->manager;
+
+        u->udev_timeout = sd_event_source_disable_unref(u->udev_timeout);
+        for (size_t i = 0; i < m->n_pfs; i++) {
+                Pf *pf = m->pfs[i];
+                _cleanup_free_ char *device = NULL;
+
+                if (!pf->awaiting_udev)
+                        continue;
+                if (pf_find_uninitialized(pf->address, &device) > 0)
+                        log_internal(LOG_WARNING, 0, pf->address, NULL, NULL,
+                                     "udev has not initialized %s after %" PRIu64 "s (UdevTimeoutSec=); evaluating the PF as it is",
+                                     device, m->config.udev_timeout_usec / 1000000);
+                pf_udev_done(pf);
+        }
+        manager_update_status(m);
+        return 0;
+}
+
 /* A PF's netdev appeared (drivers create it after the bind, sometimes much later) or was renamed:
  * its VFs' netdev settings can be applied now. A VF's netdev that appears or is renamed is only
  * reported: its PF is read again. */
-static int on_net_device(Manager *m, sd_device *d, sd_device_action_t action) {
+static int on_net_device(Udev *u, sd_device *d, sd_device_action_t action) {
+        Manager *m = u->manager;
         sd_device *parent;
         const char *address;
         Pf *pf;
 
-        if (action != SD_DEVICE_ADD && action != SD_DEVICE_MOVE)
-                return 0;
         if (sd_device_get_parent_with_subsystem_devtype(d, "pci", NULL, &parent) < 0 ||
             sd_device_get_sysname(parent, &address) < 0)
                 return 0;
         pf = manager_find_pf(m, address);
+        if (pf && pf->awaiting_udev) {
+                udev_recheck(u, pf);
+                return 0;
+        }
+        if (action != SD_DEVICE_ADD && action != SD_DEVICE_MOVE)
+                return 0;
         if (!pf) {
                 pf = manager_find_vf_owner(m, address);
                 if (pf) {
@@ -96,7 +205,7 @@ static int on_device(sd_device_monitor *monitor, sd_device *d, void *userdata) {
         if (sd_device_get_action(d, &action) < 0 || sd_device_get_sysname(d, &facts.sysname) < 0)
                 return 0;
         if (sd_device_get_subsystem(d, &subsystem) >= 0 && streq(subsystem, "net"))
-                return on_net_device(m, d, action);
+                return on_net_device(u, d, action);
         facts.action = action_name(action);
         pf = pci_address_is_valid(facts.sysname) ? manager_find_pf(m, facts.sysname) : NULL;
         facts.known_pf = pf;
@@ -107,6 +216,12 @@ static int on_device(sd_device_monitor *monitor, sd_device *d, void *userdata) {
                 facts.physfn = physfn = read_physfn(d);
 
         meaning = uevent_classify(&facts, owner);
+        if (pf && pf->awaiting_udev && meaning != UEVENT_PF_GONE) {
+                if (meaning == UEVENT_PF_REBOUND)
+                        vfio_watch_refresh(u->vfio);
+                udev_recheck(u, pf);
+                return 0;
+        }
         switch (meaning) {
         case UEVENT_IGNORE:
                 return 0;
@@ -187,8 +302,14 @@ static int monitor_start(Udev *u) {
         return 0;
 }
 
-static int coldplug(Manager *m) {
+/* The PFs there at start. Where udev runs, one it has not processed yet (a NIC whose netdev
+ * udev is about to rename, say) waits for its event, so that the policies see what udev's rules
+ * made of it and it is evaluated once, after them. */
+static int coldplug(Udev *u) {
         _cleanup_strv_free_ char **addresses = NULL;
+        Manager *m = u->manager;
+        bool wait = m->config.udev_timeout_usec > 0 && udev_running();
+        size_t n_waiting = 0;
         int r;
 
         r = sysfs_list_pfs(&addresses);
@@ -202,8 +323,25 @@ static int coldplug(Manager *m) {
                         return log_error_errno(r, "Cannot track %s: %m", *a);
         }
         log_info("found %zu SR-IOV PF%s", m->n_pfs, m->n_pfs == 1 ? "" : "s");
+        for (size_t i = 0; wait && i < m->n_pfs; i++) {
+                _cleanup_free_ char *device = NULL;
+
+                if (pf_find_uninitialized(m->pfs[i]->address, &device) <= 0)
+                        continue;
+                log_internal(LOG_INFO, 0, m->pfs[i]->address, NULL, NULL, "waiting for udev to initialize %s", device);
+                pf_await_udev(m->pfs[i], device);
+                n_waiting++;
+        }
+        if (n_waiting > 0) {
+                r = sd_event_add_time_relative(m->event, &u->udev_timeout, CLOCK_MONOTONIC,
+                                               m->config.udev_timeout_usec, 0, on_udev_timeout, u);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot arm the wait for udev: %m");
+        }
         for (size_t i = 0; i < m->n_pfs; i++)
-                pf_request(m->pfs[i], PF_TRIGGER_EXPLICIT);
+                if (!m->pfs[i]->awaiting_udev)
+                        pf_request(m->pfs[i], PF_TRIGGER_EXPLICIT);
+        manager_update_status(m);
         return 0;
 }
 
@@ -226,7 +364,7 @@ int udev_new(Manager *m, Udev **ret) {
                 if (r < 0)
                         return r;
         }
-        r = coldplug(m);
+        r = coldplug(u);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(u);
@@ -236,6 +374,7 @@ int udev_new(Manager *m, Udev **ret) {
 Udev *udev_free(Udev *u) {
         if (!u)
                 return NULL;
+        sd_event_source_disable_unref(u->udev_timeout);
         link_watch_free(u->links);
         vfio_watch_free(u->vfio);
         sd_device_monitor_unref(u->monitor);

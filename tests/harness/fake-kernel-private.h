@@ -145,6 +145,9 @@ struct FakeKernel {
         GQueue backlog;         /* PendingUevent*: datagrams a full receive queue refused */
         sd_event_source *backlog_timer;
 
+        bool udev_running;      /* run/udev/control exists; devices get database entries */
+        GHashTable *udev_held;  /* names of devices udev has not processed yet */
+
         GPtrArray *children;    /* Child* */
         GPtrArray *holders;     /* Holder* */
 };
@@ -179,6 +182,10 @@ void kernel_uevent(FakeKernel *k, const char *syspath, const char *action);
 void kernel_uevent_added(FakeKernel *k, const char *syspath);
 void kernel_uevent_flush(FakeKernel *k);
 void kernel_uevent_backlog_free(FakeKernel *k);
+
+/* fake-kernel-udev.c */
+void kernel_udev_added(FakeKernel *k, const char *syspath);
+void kernel_udev_removed(FakeKernel *k, const char *syspath);
 
 /* fake-kernel-pci.c: the PCI core, its drivers and SR-IOV. */
 Device *kernel_find_device(FakeKernel *k, const char *bdf);

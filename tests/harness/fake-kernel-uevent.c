@@ -197,6 +197,8 @@ static void uevent_record(FakeKernel *k, const char *syspath, const char *action
 }
 
 void kernel_uevent(FakeKernel *k, const char *syspath, const char *action) {
+        if (streq(action, "remove"))
+                kernel_udev_removed(k, syspath);
         if (!k->booted)
                 return;   /* coldplug: the tree is simply there at boot */
         uevent_record(k, syspath, action);
@@ -225,6 +227,7 @@ void kernel_uevent(FakeKernel *k, const char *syspath, const char *action) {
 }
 
 void kernel_uevent_added(FakeKernel *k, const char *syspath) {
+        kernel_udev_added(k, syspath);
         /* Under the preload, umockdev_testbed_add_device() has sent "add" already. */
         if (k->mock_env) {
                 if (k->booted)

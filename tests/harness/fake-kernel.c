@@ -383,6 +383,7 @@ FakeKernel *fake_kernel_free(FakeKernel *k) {
         g_clear_pointer(&k->devices, g_hash_table_unref);
         g_clear_pointer(&k->reserved, g_hash_table_unref);
         g_clear_pointer(&k->drivers, g_hash_table_unref);
+        g_clear_pointer(&k->udev_held, g_hash_table_unref);
         g_clear_pointer(&k->faults, g_ptr_array_unref);
         g_clear_pointer(&k->latencies, g_ptr_array_unref);
         g_clear_pointer(&k->writes, g_ptr_array_unref);

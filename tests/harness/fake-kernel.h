@@ -53,6 +53,16 @@ void fake_kernel_release_hangs(FakeKernel *k);           /* hung writes now comp
 int fake_kernel_hold(FakeKernel *k, const char *bdf, const char *comm, pid_t *ret_pid);
 int fake_kernel_release_hold(FakeKernel *k, pid_t pid);
 
+/* udevd. By default none runs: there is no /run/udev/control in the testbed (the sysfs shim maps
+ * /run/udev there), and sd-device finds no device initialized. Once running, every device has
+ * udev's database entry before its "add" event goes out, as udevd writes it before it broadcasts,
+ * except a device held back: fake_kernel_udev_hold() removes its entry (udev is still running its
+ * rules), and fake_kernel_udev_finish() writes it and sends its "add" event. name is a BDF or a
+ * PF's netdev name; -ENODEV when there is no such device. */
+int fake_kernel_set_udev(FakeKernel *k, bool running);
+int fake_kernel_udev_hold(FakeKernel *k, const char *name);
+int fake_kernel_udev_finish(FakeKernel *k, const char *name);
+
 /* Every write that reached the kernel, in order. */
 typedef struct FakeWrite {
         char *path;        /* canonical testbed-relative path, /sys/devices/.../sriov_numvfs */

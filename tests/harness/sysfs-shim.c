@@ -1,4 +1,4 @@
-/* LD_PRELOAD shim (placed before umockdev's): hands each write to a testbed sysfs file to the fake kernel and returns its answer. */
+/* LD_PRELOAD shim (placed before umockdev's): hands each write to a testbed sysfs file to the fake kernel and returns its answer, and maps /run/udev into the testbed. */
 /* The wrappers must carry the real symbol names, not the ones large-file redirection picks. */
 #undef _FILE_OFFSET_BITS
 
@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -28,11 +29,16 @@ typedef ssize_t (*write_fn)(int, const void *, size_t);
 typedef ssize_t (*pwrite_fn)(int, const void *, size_t, off_t);
 typedef ssize_t (*pwrite64_fn)(int, const void *, size_t, off64_t);
 typedef ssize_t (*writev_fn)(int, const struct iovec *, int);
+typedef FILE *(*fopen_fn)(const char *, const char *);
+typedef int (*access_fn)(const char *, int);
 
 static write_fn next_write;
 static pwrite_fn next_pwrite;
 static pwrite64_fn next_pwrite64;
 static writev_fn next_writev;
+static fopen_fn next_fopen;
+static fopen_fn next_fopen64;
+static access_fn next_access;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static bool active;
@@ -45,6 +51,9 @@ static void shim_init(void) {
         next_pwrite = (pwrite_fn) dlsym(RTLD_NEXT, "pwrite");
         next_pwrite64 = (pwrite64_fn) dlsym(RTLD_NEXT, "pwrite64");
         next_writev = (writev_fn) dlsym(RTLD_NEXT, "writev");
+        next_fopen = (fopen_fn) dlsym(RTLD_NEXT, "fopen");
+        next_fopen64 = (fopen_fn) dlsym(RTLD_NEXT, "fopen64");
+        next_access = (access_fn) dlsym(RTLD_NEXT, "access");
 
         const char *dir = getenv("UMOCKDEV_DIR");
         if (!dir || !*dir || !realpath(dir, root))
@@ -188,4 +197,36 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt) {
         (void) pthread_once(&init_once, shim_init);
         errno = saved_errno;
         return next_writev(fd, iov, iovcnt);
+}
+
+/* udevd's state (its control socket, the device database that sd_device_get_is_initialized()
+ * reads with fopen()) is the fake kernel's to give: /run/udev/... is the testbed's, and absent
+ * unless the fake kernel plays udevd. */
+static const char *udev_path(const char *path, char *buf, size_t size) {
+        (void) pthread_once(&init_once, shim_init);
+        if (!active || !path || strncmp(path, "/run/udev/", strlen("/run/udev/")) != 0)
+                return path;
+        if (root_len + strlen(path) >= size)
+                return path;
+        memcpy(buf, root, root_len);
+        strcpy(buf + root_len, path);
+        return buf;
+}
+
+FILE *fopen(const char *path, const char *mode) {
+        char buf[PATH_MAX];
+        path = udev_path(path, buf, sizeof(buf));
+        return next_fopen(path, mode);
+}
+
+FILE *fopen64(const char *path, const char *mode) {
+        char buf[PATH_MAX];
+        path = udev_path(path, buf, sizeof(buf));
+        return next_fopen64(path, mode);
+}
+
+int access(const char *path, int mode) {
+        char buf[PATH_MAX];
+        path = udev_path(path, buf, sizeof(buf));
+        return next_access(path, mode);
 }

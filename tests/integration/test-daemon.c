@@ -548,6 +548,88 @@ static void test_sighup_broken_file_keeps_old_policy(void **state) {
         assert_int_equal(daemon_stop(t->daemon), 0);
 }
 
+/* ---- udev ---- */
+
+/* Where udev runs, a PF whose netdev udev has not processed yet (its rules may rename it, as
+ * eth0 becomes ens1f0) is evaluated once udev's event says it is done, and READY=1 waits for it.
+ * Without udev, or for an initialized PF, nothing waits. */
+static void test_coldplug_waits_for_udev(void **state) {
+        Test *t = *state;
+
+        assert_int_equal(fake_kernel_load(t->kernel,
+                NIC "\n"
+                "pf 0000:86:00.0 vendor=1b36 device=0010 driver=nvme totalvfs=4\n"), 0);
+        daemon_write_policy(t->daemon, "50-nic.conf", "[Match]\nInterface=ens1f*\n[PhysicalFunction]\nNumVFs=4\n");
+        daemon_write_policy(t->daemon, "60-nvme.conf", "[Match]\nVendor=0x1b36\n[PhysicalFunction]\nNumVFs=2\n");
+        assert_int_equal(fake_kernel_set_udev(t->kernel, true), 0);
+        assert_int_equal(fake_kernel_udev_hold(t->kernel, "ens1f0"), 0);
+
+        daemon_start(t->daemon);
+        check(t, daemon_wait_log(t->daemon, "0000:3b:00.0: waiting for udev to initialize ens1f0", 10 * SECOND));
+        check(t, daemon_wait_num_vfs(t->daemon, "0000:86:00.0", 2, 10 * SECOND));
+        check(t, daemon_wait_status(t->daemon, "2 PFs, 2 VFs, 1 waiting for udev", 5 * SECOND));
+        /* the NIC is neither read for a plan nor written, and sriovd is not ready */
+        check(t, !daemon_wait_ready(t->daemon, SECOND));
+        assert_int_equal(count_writes(t->kernel, 0, "0000:3b:00.0", NULL), 0);
+        check(t, !daemon_log_contains(t->daemon, "0000:3b:00.0: applied"));
+
+        assert_int_equal(fake_kernel_udev_finish(t->kernel, "ens1f0"), 0);
+        check(t, daemon_wait_ready(t->daemon, 10 * SECOND));
+        assert_int_equal(fake_kernel_num_vfs(t->kernel, "0000:3b:00.0"), 4);
+        check(t, daemon_wait_status(t->daemon, "2 PFs, 6 VFs", 5 * SECOND));
+        /* evaluated once: one count write, one apply line */
+        assert_int_equal(count_writes(t->kernel, 0, "0000:3b:00.0", "sriov_numvfs"), 1);
+        {
+                _cleanup_free_ char *log = daemon_log(t->daemon);
+                const char *first = strstr(log, "0000:3b:00.0: applied");
+                check(t, first && !strstr(first + 1, "0000:3b:00.0: applied"));
+        }
+        assert_int_equal(daemon_stop(t->daemon), 0);
+
+        /* a restart with udev done waits for nothing */
+        daemon_start(t->daemon);
+        check(t, daemon_wait_ready(t->daemon, 10 * SECOND));
+        check(t, daemon_wait_status(t->daemon, "2 PFs, 6 VFs", 5 * SECOND));
+        assert_int_equal(daemon_stop(t->daemon), 0);
+        {
+                _cleanup_free_ char *log = daemon_log(t->daemon);
+                const char *first = strstr(log, "waiting for udev to initialize");
+                check(t, first && !strstr(first + 1, "waiting for udev to initialize"));
+        }
+}
+
+/* udev never gets to a PF: after UdevTimeoutSec= it is evaluated as it is, with a warning. */
+static void test_udev_timeout(void **state) {
+        Test *t = *state;
+
+        assert_int_equal(fake_kernel_load(t->kernel, NIC "\n"), 0);
+        daemon_write_policy(t->daemon, "50-nic.conf", NIC_POLICY("NumVFs=4\n"));
+        daemon_write_config(t->daemon, "[Daemon]\nApplyTimeoutSec=10s\nUdevTimeoutSec=1s\n");
+        assert_int_equal(fake_kernel_set_udev(t->kernel, true), 0);
+        assert_int_equal(fake_kernel_udev_hold(t->kernel, "0000:3b:00.0"), 0);
+
+        daemon_start(t->daemon);
+        check(t, daemon_wait_log(t->daemon, "0000:3b:00.0: waiting for udev to initialize 0000:3b:00.0", 10 * SECOND));
+        check(t, daemon_wait_ready(t->daemon, 10 * SECOND));
+        check(t, daemon_log_contains(t->daemon,
+                "0000:3b:00.0: udev has not initialized 0000:3b:00.0 after 1s (UdevTimeoutSec=); evaluating the PF as it is"));
+        assert_int_equal(fake_kernel_num_vfs(t->kernel, "0000:3b:00.0"), 4);
+        assert_int_equal(daemon_stop(t->daemon), 0);
+
+        /* UdevTimeoutSec=0 does not wait at all */
+        daemon_write_config(t->daemon, "[Daemon]\nApplyTimeoutSec=10s\nUdevTimeoutSec=0\n");
+        daemon_write_policy(t->daemon, "50-nic.conf", NIC_POLICY("NumVFs=2\n"));
+        daemon_start(t->daemon);
+        check(t, daemon_wait_ready(t->daemon, 10 * SECOND));
+        assert_int_equal(fake_kernel_num_vfs(t->kernel, "0000:3b:00.0"), 2);
+        {
+                _cleanup_free_ char *log = daemon_log(t->daemon);
+                const char *first = strstr(log, "waiting for udev");
+                check(t, first && !strstr(first + 1, "waiting for udev"));
+        }
+        assert_int_equal(daemon_stop(t->daemon), 0);
+}
+
 /* ---- restart ---- */
 
 static void test_restart_in_place_writes_nothing(void **state) {
@@ -637,6 +719,10 @@ int main(void) {
                   test_sigterm_during_hung_write_ends_at_the_timeout, setup, teardown, NULL },
                 { "SIGHUP with a broken file keeps the old policies; a good reload touches only changed PFs",
                   test_sighup_broken_file_keeps_old_policy, setup, teardown, NULL },
+                { "where udev runs, a PF udev has not initialized is evaluated once, after udev's event; READY waits for it",
+                  test_coldplug_waits_for_udev, setup, teardown, NULL },
+                { "a PF udev never initializes is evaluated after UdevTimeoutSec=; 0 does not wait",
+                  test_udev_timeout, setup, teardown, NULL },
                 { "SIGTERM exits 0 without writing; a restart with everything in place writes nothing",
                   test_restart_in_place_writes_nothing, setup, teardown, NULL },
                 { "command line and sriovd.conf errors",

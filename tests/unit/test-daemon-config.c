@@ -30,6 +30,16 @@ static void test_keys(void **state) {
         assert_int_equal(c.apply_timeout_usec, 30000000);
         assert_int_equal(c.log_level, 4);
         assert_int_equal(d.n_items, 0);
+
+        assert_int_equal(c.udev_timeout_usec, 10000000);
+        assert_int_equal(parse("[Daemon]\nUdevTimeoutSec=0\n", &c, &d), 0);
+        assert_int_equal(c.udev_timeout_usec, 0);
+        assert_int_equal(parse("[Daemon]\nUdevTimeoutSec=1min\nUdevTimeoutSec=\n", &c, &d), 0);
+        assert_int_equal(c.udev_timeout_usec, 10000000);
+        assert_int_equal(parse("[Daemon]\nUdevTimeoutSec=later\n", &c, &d), 1);
+        assert_string_equal(d.items[0].message, "UdevTimeoutSec=: \"later\" is not a time span (like 10s, or 0 not to wait)");
+        assert_int_equal(c.udev_timeout_usec, 10000000);
+        diagnostics_clear(&d);
 }
 
 static void test_errors(void **state) {
