@@ -4,6 +4,7 @@
 
 #include "job.h"
 #include "log.h"
+#include "write-process.h"
 
 /* A driver can take a moment to show up in the driver link after drivers_probe returned. */
 #define BIND_SETTLE_USEC (2 * UINT64_C(1000000))
@@ -150,7 +151,13 @@ int job_execute(Job *j, const Action *a, char * const *vfs_before) {
         job_set_current(j, what);
         job_count_write(j);
         log_internal(LOG_DEBUG, 0, j->address, NULL, NULL, "%s", what);
-        r = sysfs_write(path, value);
+        /* A count change and an unbind wait in the kernel for whoever uses the device (a VM
+         * holding a VF's vfio device open, unseen in /proc when only the device fd is left): in
+         * a child process, a stop does not wait for them. */
+        if (a->kind == ACTION_SET_NUM_VFS || a->kind == ACTION_UNBIND)
+                r = write_process_write(path, value);
+        else
+                r = sysfs_write(path, value);
         job_set_current(j, NULL);
         if (r >= 0)
                 return 0;

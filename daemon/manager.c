@@ -72,11 +72,12 @@ static void emit_changed(Manager *m, const char *property) {
                         (m)->observers[_i]->event(__VA_ARGS__, (m)->observers[_i]->userdata)
 
 /* The loop ends once no job is half way (VFs removed, not yet re-created); a job stuck in the
- * kernel past ApplyTimeoutSec is not waited for. */
+ * kernel past ApplyTimeoutSec, or past StopTimeoutSec since the stop began, is not waited for.
+ * Such a write is the kernel's, in a writer process that outlives the daemon (write-process.c). */
 static void check_stopped(Manager *m) {
         if (!m->context.stopping)
                 return;
-        for (size_t i = 0; i < m->n_pfs; i++)
+        for (size_t i = 0; i < m->n_pfs && !m->stop_expired; i++)
                 if (worker_busy(m->pfs[i]->worker) && !m->pfs[i]->timed_out)
                         return;
         for (size_t i = 0; i < m->n_pfs; i++)
@@ -89,9 +90,25 @@ static void check_stopped(Manager *m) {
         (void) sd_event_exit(m->event, m->exit_code);
 }
 
+static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        m->stop_expired = true;
+        log_info("still waiting for the kernel after StopTimeoutSec=%" PRIu64 "s; exiting", m->config.stop_timeout_usec / 1000000);
+        check_stopped(m);
+        return 0;
+}
+
 void manager_stop(Manager *m, int exit_code) {
-        if (!m->context.stopping)
+        int r;
+
+        if (!m->context.stopping) {
                 m->exit_code = exit_code;
+                r = sd_event_add_time_relative(m->event, &m->stop_timer, CLOCK_MONOTONIC,
+                                               m->config.stop_timeout_usec, 0, on_stop_timeout, m);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot bound the stop, waiting for the jobs: %m");
+        }
         m->context.stopping = true;
         for (size_t i = 0; i < m->n_pfs; i++)
                 m->pfs[i]->queued = false;
@@ -230,6 +247,7 @@ Manager *manager_free(Manager *m) {
         free(m->observers);
         pci_names_free(m->context.names);
         sd_event_source_disable_unref(m->notify_source);
+        sd_event_source_disable_unref(m->stop_timer);
         if (m->context.notify_fd >= 0)
                 close(m->context.notify_fd);
         policy_set_unref(m->context.policies);

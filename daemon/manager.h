@@ -47,6 +47,8 @@ struct Manager {
         sd_event_source *notify_source; /* on context.notify_fd, the workers' eventfd */
         bool ready;
         int exit_code;                  /* of the event loop, once stopped */
+        sd_event_source *stop_timer;    /* StopTimeoutSec= after the stop began */
+        bool stop_expired;              /* jobs half way are not waited for any more */
         char *status;                   /* last STATUS= sent */
 };
 

@@ -232,11 +232,11 @@ void pf_await_udev(Pf *pf, const char *device) {
         set_state(pf, pf->state, 0, reason);
 }
 
-void pf_udev_done(Pf *pf) {
+bool pf_udev_done(Pf *pf) {
         if (!pf->awaiting_udev)
-                return;
+                return false;
         pf->awaiting_udev = false;
-        pf_request(pf, PF_TRIGGER_EXPLICIT);
+        return true;
 }
 
 static int on_settled(sd_event_source *s, uint64_t usec, void *userdata) {

@@ -101,8 +101,9 @@ uint64_t pf_request(Pf *pf, PfTrigger trigger);
 /* Holds every evaluation back until pf_udev_done(): udev has yet to initialize device (the PF or
  * one of its netdevs). */
 void pf_await_udev(Pf *pf, const char *device);
-/* udev is done with the PF (or was waited for long enough): evaluate it, once. */
-void pf_udev_done(Pf *pf);
+/* udev is done with the PF (or was waited for long enough): evaluations may start. False when
+ * the PF was not waiting. */
+bool pf_udev_done(Pf *pf);
 /* pf_request() after usec, unless something asks for an evaluation before. */
 void pf_request_settled(Pf *pf, uint64_t usec);
 /* The worker of this PF has a result. */

@@ -10,6 +10,7 @@
 #include "sriovd/conf-files.h"
 #include "sriovd/parse-util.h"
 #include "udev.h"
+#include "write-process.h"
 
 static void help(void) {
         printf("Usage: sriovd [OPTIONS...]\n"
@@ -51,6 +52,8 @@ int main(int argc, char **argv) {
         ManagerOptions o = { .log_level = -1 };
         int c, r;
 
+        if (write_process_main(argc, argv, &r))
+                return r;
         log_open();
         /* Tests play the kernel's netlink side through this socket; see sriovd(8). */
         o.netlink_relay = getenv("SRIOVD_NETLINK_RELAY");
@@ -91,6 +94,9 @@ int main(int argc, char **argv) {
                 return 2;
         }
 
+        r = write_process_init();
+        if (r < 0)
+                log_warning_errno(r, "Cannot tell which program this is; writes that may block are made in-process: %m");
         r = manager_new(&o, &m);
         if (r < 0)
                 return 1;

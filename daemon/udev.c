@@ -13,11 +13,14 @@
 
 #define NEW_PF_DRIVER_WAIT_USEC (2 * UINT64_C(1000000))
 #define UDEV_CONTROL_SOCKET "/run/udev/control"
+/* A PF udev processed less than this long ago may still be in its driver's probe. */
+#define PROBE_WINDOW_USEC (60 * UINT64_C(1000000))
 
 struct Udev {
         Manager *manager;
         sd_device_monitor *monitor;
         sd_event_source *udev_timeout;  /* armed while a PF found at start waits for udev */
+        bool udev_running;
         VfioWatch *vfio;
         LinkWatch *links;
 };
@@ -110,6 +113,31 @@ static int pf_find_uninitialized(const char *address, char **ret_device) {
         return 0;
 }
 
+/* While the host is still coming up, a PF udev has just processed may be in its driver's probe:
+ * nvme probes asynchronously, and igb registers its netdev (which udev renames) before the
+ * driver link exists. Evaluated now, it would be taken for a driverless PF. */
+static bool may_be_probing(const char *address) {
+        _cleanup_(sd_device_unrefp) sd_device *d = NULL;
+        const char *driver;
+        uint64_t since;
+
+        if (sd_device_new_from_subsystem_sysname(&d, "pci", address) < 0 ||
+            sd_device_get_driver(d, &driver) >= 0 ||
+            sd_device_get_usec_since_initialized(d, &since) < 0)
+                return false;
+        return since < PROBE_WINDOW_USEC;
+}
+
+/* A PF found at start, once udev is done with it: evaluated now, or, driverless while the host is
+ * coming up, once a driver binds or the time a new PF gets for one has passed. */
+static void evaluate_first(Udev *u, Pf *pf) {
+        if (u->udev_running && may_be_probing(pf->address)) {
+                log_internal(LOG_DEBUG, 0, pf->address, NULL, NULL, "no driver yet; waiting for one to bind");
+                pf_request_settled(pf, NEW_PF_DRIVER_WAIT_USEC);
+        } else
+                pf_request(pf, PF_TRIGGER_EXPLICIT);
+}
+
 static void udev_timeout_update(Udev *u) {
         for (size_t i = 0; i < u->manager->n_pfs; i++)
                 if (u->manager->pfs[i]->awaiting_udev)
@@ -131,7 +159,8 @@ static void udev_recheck(Udev *u, Pf *pf) {
         }
         /* r < 0: the PF went away or cannot be read; the evaluation finds out which */
         log_internal(LOG_DEBUG, 0, pf->address, NULL, NULL, "udev initialized the PF");
-        pf_udev_done(pf);
+        if (pf_udev_done(pf))
+                evaluate_first(u, pf);
         udev_timeout_update(u);
         manager_update_status(u->manager);
 }
@@ -151,7 +180,8 @@ static int on_udev_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
                         log_internal(LOG_WARNING, 0, pf->address, NULL, NULL,
                                      "udev has not initialized %s after %" PRIu64 "s (UdevTimeoutSec=); evaluating the PF as it is",
                                      device, m->config.udev_timeout_usec / 1000000);
-                pf_udev_done(pf);
+                if (pf_udev_done(pf))
+                        pf_request(pf, PF_TRIGGER_EXPLICIT);
         }
         manager_update_status(m);
         return 0;
@@ -308,7 +338,7 @@ static int monitor_start(Udev *u) {
 static int coldplug(Udev *u) {
         _cleanup_strv_free_ char **addresses = NULL;
         Manager *m = u->manager;
-        bool wait = m->config.udev_timeout_usec > 0 && udev_running();
+        bool wait;
         size_t n_waiting = 0;
         int r;
 
@@ -323,6 +353,8 @@ static int coldplug(Udev *u) {
                         return log_error_errno(r, "Cannot track %s: %m", *a);
         }
         log_info("found %zu SR-IOV PF%s", m->n_pfs, m->n_pfs == 1 ? "" : "s");
+        u->udev_running = udev_running();
+        wait = m->config.udev_timeout_usec > 0 && u->udev_running;
         for (size_t i = 0; wait && i < m->n_pfs; i++) {
                 _cleanup_free_ char *device = NULL;
 
@@ -340,7 +372,7 @@ static int coldplug(Udev *u) {
         }
         for (size_t i = 0; i < m->n_pfs; i++)
                 if (!m->pfs[i]->awaiting_udev)
-                        pf_request(m->pfs[i], PF_TRIGGER_EXPLICIT);
+                        evaluate_first(u, m->pfs[i]);
         manager_update_status(m);
         return 0;
 }

@@ -40,6 +40,7 @@ static void report(Context *c, DiagnosticLevel level, unsigned line, const char 
 void daemon_config_init(DaemonConfig *c) {
         *c = (DaemonConfig) {
                 .apply_timeout_usec = SRIOVD_APPLY_TIMEOUT_DEFAULT_USEC,
+                .stop_timeout_usec = SRIOVD_STOP_TIMEOUT_DEFAULT_USEC,
                 .udev_timeout_usec = SRIOVD_UDEV_TIMEOUT_DEFAULT_USEC,
                 .log_level = -1,
         };
@@ -72,6 +73,14 @@ static void on_assignment(void *userdata, const char *key, const char *value, un
                 if (parse_timespan(value, &usec) < 0 || usec == 0)
                         return report(c, DIAGNOSTIC_ERROR, line, "%s=: \"%s\" is not a time span above zero (like 30s or 2min)", key, value);
                 c->config->apply_timeout_usec = usec;
+        } else if (streq(key, "StopTimeoutSec")) {
+                if (isempty(value)) {
+                        c->config->stop_timeout_usec = SRIOVD_STOP_TIMEOUT_DEFAULT_USEC;
+                        return;
+                }
+                if (parse_timespan(value, &usec) < 0 || usec == 0)
+                        return report(c, DIAGNOSTIC_ERROR, line, "%s=: \"%s\" is not a time span above zero (like 10s)", key, value);
+                c->config->stop_timeout_usec = usec;
         } else if (streq(key, "UdevTimeoutSec")) {
                 if (isempty(value)) {
                         c->config->udev_timeout_usec = SRIOVD_UDEV_TIMEOUT_DEFAULT_USEC;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -36,6 +37,13 @@ static int teardown(void **state) {
         fake_kernel_free(t->kernel);
         free(t);
         return 0;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * SECOND + (uint64_t) ts.tv_nsec / 1000;
 }
 
 /* Fails the test with the daemon's log when cond does not hold. */
@@ -487,32 +495,49 @@ static void test_pf_driver_unbound_mid_write_is_reported(void **state) {
         assert_int_equal(daemon_stop(t->daemon), 0);
 }
 
+static bool no_hung(FakeKernel *k, void *userdata) {
+        return fake_kernel_n_hung(k) == 0;
+}
+
 static void test_sigterm_during_hung_write_ends_at_the_timeout(void **state) {
         Test *t = *state;
         size_t before;
+        uint64_t asked, took;
 
         assert_int_equal(fake_kernel_load(t->kernel, NIC), 0);
         assert_int_equal(fake_kernel_inject(t->kernel, "0000:3b:00.0", "sriov_numvfs", FAKE_KERNEL_HANG, 1), 0);
-        daemon_write_config(t->daemon, "[Daemon]\nApplyTimeoutSec=3s\n");
+        daemon_write_config(t->daemon, "[Daemon]\nApplyTimeoutSec=30s\nStopTimeoutSec=2s\n");
         daemon_write_policy(t->daemon, "50-nic.conf", NIC_POLICY("NumVFs=4\n"));
         daemon_start(t->daemon);
         check(t, fake_kernel_run(t->kernel, 10 * SECOND, one_hung, NULL) >= 0);
 
-        /* asked to stop while the write is in the kernel: the process ends once the apply timeout
-         * passes, naming the write it leaves behind, and writes nothing more on the way out */
+        /* asked to stop while the write is in the kernel: the process ends after StopTimeoutSec=,
+         * long before the apply timeout, naming the write it leaves behind, and writes nothing
+         * more on the way out */
         before = fake_kernel_n_writes(t->kernel);
+        asked = now_usec();
         daemon_signal(t->daemon, SIGTERM);
         assert_int_equal(daemon_wait_exit(t->daemon, 10 * SECOND), 0);
+        took = now_usec() - asked;
+        check(t, took >= 2 * SECOND && took < 8 * SECOND);
+        check(t, daemon_log_contains(t->daemon, "still waiting for the kernel after StopTimeoutSec=2s; exiting"));
         check(t, daemon_log_contains(t->daemon, "0000:3b:00.0: exiting with a write still in the kernel: set 0000:3b:00.0 sriov_numvfs=4"));
         check(t, !daemon_log_contains(t->daemon, "ready:"));
-        /* the one write the log may gain is the hung one, answered once its writer went away */
+        assert_int_equal(fake_kernel_n_writes(t->kernel), before);
+
+        /* the write stays the kernel's, in the writer process the daemon left: it still waits, and
+         * takes effect when the kernel answers, as a real store would */
+        daemon_settle(t->daemon, SECOND / 2);
+        assert_int_equal(fake_kernel_n_hung(t->kernel), 1);
+        fake_kernel_release_hangs(t->kernel);
+        check(t, fake_kernel_run(t->kernel, 5 * SECOND, no_hung, NULL) >= 0);
+        check(t, daemon_wait_num_vfs(t->daemon, "0000:3b:00.0", 4, 5 * SECOND));
         for (size_t i = before; i < fake_kernel_n_writes(t->kernel); i++) {
                 const FakeWrite *w = fake_kernel_write_at(t->kernel, i);
 
                 if (!streq(w->attribute, "sriov_numvfs") || !streq(w->value, "4") || i > before)
                         fail_msg("wrote %s=%s after SIGTERM", w->path, w->value);
         }
-        fake_kernel_release_hangs(t->kernel);
 }
 
 /* ---- reload ---- */
@@ -596,6 +621,32 @@ static void test_coldplug_waits_for_udev(void **state) {
                 const char *first = strstr(log, "waiting for udev to initialize");
                 check(t, first && !strstr(first + 1, "waiting for udev to initialize"));
         }
+}
+
+/* At boot a PF can be found between udev's event and its driver's bind (nvme probes
+ * asynchronously; igb creates its netdev before the driver link): where udev runs, one that udev
+ * has just processed and that has no driver gets the time a new PF gets for a driver. */
+static void test_coldplug_waits_for_a_probing_driver(void **state) {
+        Test *t = *state;
+
+        assert_int_equal(fake_kernel_load(t->kernel,
+                "module pci-pf-stub\ndriver nvme\n"
+                "pf 0000:d8:00.0 vendor=1b36 device=0010 driver=none totalvfs=4\n"), 0);
+        daemon_write_policy(t->daemon, "60-nvme.conf",
+                            "[Match]\nVendor=0x1b36\nDriver=nvme\n[PhysicalFunction]\nNumVFs=2\n");
+        daemon_write_policy(t->daemon, "80-driverless.conf",
+                            "[Match]\nVendor=0x1b36\nDriver=none pci-pf-stub\n[PhysicalFunction]\nNumVFs=3\nUnmanaged=pf-stub\n");
+        assert_int_equal(fake_kernel_set_udev(t->kernel, true), 0);
+        daemon_start(t->daemon);
+        check(t, daemon_wait_log(t->daemon, "found 1 SR-IOV PF", 5 * SECOND));
+        daemon_settle(t->daemon, SECOND / 2);
+        check(t, !daemon_log_contains(t->daemon, "ready:"));
+        assert_int_equal(fake_kernel_bind(t->kernel, "0000:d8:00.0", "nvme"), 0);
+        check(t, daemon_wait_ready(t->daemon, 10 * SECOND));
+        check(t, daemon_wait_num_vfs(t->daemon, "0000:d8:00.0", 2, 5 * SECOND));
+        assert_int_equal(count_writes(t->kernel, 0, "0000:d8:00.0", "driver_override"), 0);
+        assert_string_equal(fake_kernel_driver(t->kernel, "0000:d8:00.0"), "nvme");
+        assert_int_equal(daemon_stop(t->daemon), 0);
 }
 
 /* udev never gets to a PF: after UdevTimeoutSec= it is evaluated as it is, with a warning. */
@@ -715,12 +766,14 @@ int main(void) {
                   test_pf_driver_unbound_mid_write_is_reported, setup, teardown, NULL },
                 { "a hung write holds back its PF alone, is reported after the timeout, and the daemon recovers",
                   test_hung_write_holds_back_its_pf_alone, setup, teardown, NULL },
-                { "SIGTERM while a write hangs ends the process at the apply timeout, naming the write",
+                { "SIGTERM while a write hangs ends the process after StopTimeoutSec=, naming the write, which its writer finishes",
                   test_sigterm_during_hung_write_ends_at_the_timeout, setup, teardown, NULL },
                 { "SIGHUP with a broken file keeps the old policies; a good reload touches only changed PFs",
                   test_sighup_broken_file_keeps_old_policy, setup, teardown, NULL },
                 { "where udev runs, a PF udev has not initialized is evaluated once, after udev's event; READY waits for it",
                   test_coldplug_waits_for_udev, setup, teardown, NULL },
+                { "where udev runs, a driverless PF found as the host comes up waits for the driver that is probing it",
+                  test_coldplug_waits_for_a_probing_driver, setup, teardown, NULL },
                 { "a PF udev never initializes is evaluated after UdevTimeoutSec=; 0 does not wait",
                   test_udev_timeout, setup, teardown, NULL },
                 { "SIGTERM exits 0 without writing; a restart with everything in place writes nothing",

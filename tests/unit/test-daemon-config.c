@@ -32,6 +32,13 @@ static void test_keys(void **state) {
         assert_int_equal(d.n_items, 0);
 
         assert_int_equal(c.udev_timeout_usec, 10000000);
+        assert_int_equal(c.stop_timeout_usec, 10000000);
+        assert_int_equal(parse("[Daemon]\nStopTimeoutSec=3s\n", &c, &d), 0);
+        assert_int_equal(c.stop_timeout_usec, 3000000);
+        assert_int_equal(parse("[Daemon]\nStopTimeoutSec=0\n", &c, &d), 1);
+        assert_string_equal(d.items[0].message, "StopTimeoutSec=: \"0\" is not a time span above zero (like 10s)");
+        assert_int_equal(c.stop_timeout_usec, 10000000);
+        diagnostics_clear(&d);
         assert_int_equal(parse("[Daemon]\nUdevTimeoutSec=0\n", &c, &d), 0);
         assert_int_equal(c.udev_timeout_usec, 0);
         assert_int_equal(parse("[Daemon]\nUdevTimeoutSec=1min\nUdevTimeoutSec=\n", &c, &d), 0);

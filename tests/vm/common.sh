@@ -36,6 +36,8 @@ scenario() {
         ( set -e; "$@" ) >"$out" 2>&1
         status=$?
         if [ $status -eq 0 ]; then
+                # what a scenario measured ("figure: ..." lines) is shown on success too
+                sed -n 's/^figure: /   figure: /p' "$out"
                 echo "@@ PASS $name"
         else
                 echo "@@ FAIL $name: $(tail -n 1 "$out")"

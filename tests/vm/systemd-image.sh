@@ -47,6 +47,7 @@ lib=$root/usr/local/lib/sriovd-vmtest
 install -D -m 0755 "$here/systemd/scenarios.sh" "$lib/scenarios.sh"
 install -m 0644 "$here/common.sh" "$lib/common.sh"
 install -m 0755 "$here/systemd/libvirtd-standin" "$lib/"
+install -m 0755 "$build/tests/vm/vfio-hold" "$lib/"
 install -m 0644 "$here/systemd/libvirtd.service" "$here/systemd/sriovd-vmtest.service" "$root/etc/systemd/system/"
 systemctl --root="$root" enable libvirtd.service sriovd-vmtest.service >/dev/null 2>&1
 systemctl --root="$root" mask serial-getty@ttyS0.service getty@tty1.service apt-daily.timer \

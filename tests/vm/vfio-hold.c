@@ -1,11 +1,14 @@
-/* vfio-hold BDF: takes a PCI device through vfio the way qemu does (container, group, type 1 IOMMU,
- * device fd) and holds it until SIGTERM. A VM's grip on a VF, for the VM tests. */
+/* vfio-hold [--device-only] BDF: takes a PCI device through vfio the way qemu does (container, group,
+ * type 1 IOMMU, device fd) and holds it until SIGTERM. A VM's grip on a VF, for the VM tests. With
+ * --device-only it then closes the group and the container, which the kernel allows: the device
+ * fd alone keeps the group, and no /dev/vfio node is left open for anyone to see. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <linux/vfio.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +25,15 @@ int main(int argc, char **argv) {
         char path[PATH_MAX], link[PATH_MAX], group_path[64];
         struct vfio_group_status status = { .argsz = sizeof(status) };
         int container, group, device;
+        bool device_only = argc == 3 && strcmp(argv[1], "--device-only") == 0;
         ssize_t n;
 
+        if (device_only) {
+                argv++;
+                argc--;
+        }
         if (argc != 2) {
-                fprintf(stderr, "usage: vfio-hold BDF\n");
+                fprintf(stderr, "usage: vfio-hold [--device-only] BDF\n");
                 return 2;
         }
         /* what /proc/PID/comm shows, as for a real VM */
@@ -58,7 +66,12 @@ int main(int argc, char **argv) {
         if (device < 0)
                 return fail("VFIO_GROUP_GET_DEVICE_FD");
 
-        printf("holding %s through %s\n", argv[1], group_path);
+        if (device_only) {
+                close(group);
+                close(container);
+                printf("holding %s through its device fd alone\n", argv[1]);
+        } else
+                printf("holding %s through %s\n", argv[1], group_path);
         fflush(stdout);
         for (;;)
                 pause();

@@ -162,7 +162,7 @@ watchdog() {
         fired=$(journalctl -b -u sriovd -o json --no-pager |
                 jq -r 'select(.MESSAGE | test("Watchdog timeout")) | .__MONOTONIC_TIMESTAMP' | tail -n 1)
         waited=$(( (fired - last_ping) / 1000 ))
-        echo "the last ping was ${waited} ms before systemd's watchdog timeout"
+        echo "figure: the watchdog fired ${waited} ms after the last ping"
         [ "$waited" -ge 29500 ] && [ "$waited" -le 40000 ] || die "the watchdog fired ${waited} ms after the last ping, not after WatchdogSec"
         sleep 2
         trace_stop
@@ -213,6 +213,68 @@ unprivileged() {
         done
 }
 
+writer_of() { pgrep -f "^sriovd-write $(dev "$1")/sriov_numvfs" || true; }
+# Every task in D state, with its kernel stack.
+blocked_tasks() {
+        local t
+        for t in /proc/[0-9]*/task/[0-9]*; do
+                [ "$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "$t/status" 2>/dev/null)" = D ] || continue
+                echo "D: ${t#/proc/} $(cat "$t/comm" 2>/dev/null)"
+                sed 's/^/    /' "$t/stack" 2>/dev/null | head -n 12
+        done
+}
+has_writer() { [ -n "$(writer_of "$1")" ]; }
+task_state() { sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
+# A VM holds a VF through its vfio device fd alone (group and container closed, so no /dev/vfio
+# node is open and sriovd's guard cannot see it). A count change for its PF then waits in the
+# kernel, in vfio_unregister_group_dev, until the VM lets go: uninterruptibly once signalled.
+# systemctl stop still returns within StopTimeoutSec: the write is in sriovd's writer process,
+# which sriovd leaves behind, naming the write. Once the VM lets go, the writer finishes the store
+# and exits, and the next start converges. Last: journald stops reading the kernel log first,
+# since vfio's notice about the VF makes journald read the VF's uevent file, whose device lock
+# the removal holds, and every logger on the guest would then block behind journald.
+stop_hung() {
+        local vf holder writer t0 took state
+        mkdir -p /run/systemd/journald.conf.d
+        printf '[Journal]\nReadKMsg=no\n' >/run/systemd/journald.conf.d/sriovd-vmtest.conf
+        systemctl restart systemd-journald
+        vf=$(vfs "$PF1" | head -n 1)
+        [ "$(driver "$vf")" = vfio-pci ] || die "$vf is on $(driver "$vf"), not vfio-pci"
+        "$here/vfio-hold" --device-only "$vf" >$work/holder.out 2>&1 &
+        holder=$!
+        wait_for 10 grep -q holding $work/holder.out || die "vfio-hold: $(cat $work/holder.out)"
+        sed -i 's/^NumVFs=3$/NumVFs=2/' $nvme_policy
+        systemctl reload sriovd || die "systemctl reload failed"
+        wait_for 30 has_writer "$PF1" || die "no writer for $PF1's count"
+        writer=$(writer_of "$PF1")
+        sleep 2
+        state=$(task_state "$writer")
+        echo "writer $writer ($(tr '\0' ' ' <"/proc/$writer/cmdline")) is in state $state"
+        blocked_tasks
+        # sriov_numvfs itself is not read here: reading it takes the device lock the removal holds
+
+        t0=$(date +%s%N)
+        systemctl stop sriovd
+        took=$(( ($(date +%s%N) - t0) / 1000000 ))
+        echo "figure: systemctl stop took $took ms with the count write in the kernel"
+        [ "$took" -le 15000 ] || die "systemctl stop took $took ms, StopTimeoutSec is 10 s"
+        [ "$(systemctl is-active sriovd)" = inactive ] || die "sriovd is $(systemctl is-active sriovd) after the stop"
+        journalctl -b -u sriovd --no-pager -o cat | grep -F "$PF1: exiting with a write still in the kernel: set $PF1 sriov_numvfs=0" ||
+                die "the exit does not name the write left behind"
+        [ -d "/proc/$writer" ] || die "the writer is gone before the VM let go"
+        echo "figure: after the stop the writer is in state $(task_state "$writer") ($(head -n 1 "/proc/$writer/stack" 2>/dev/null))"
+
+        kill "$holder"
+        wait "$holder" 2>/dev/null || true
+        wait_for 60 test ! -d "/proc/$writer" || die "the writer did not finish once the VF was released"
+        [ "$(attr "$PF1" sriov_numvfs)" = 0 ] || die "$PF1 has $(attr "$PF1" sriov_numvfs) VFs after the writer's store"
+
+        systemctl start sriovd
+        [ "$(attr "$PF1" sriov_numvfs)" = 2 ] || die "the start left $PF1 with $(attr "$PF1" sriov_numvfs) VFs"
+        [ "$(vf_drivers "$PF1")" = "vfio-pci vfio-pci" ] || die "$PF1's VFs are on: $(vf_drivers "$PF1")"
+        wait_for 20 status '[.pfs[] | .state] | all(. == "applied")' || die "not every PF is applied after the start"
+}
+
 scenario "enabled at boot: after udevd, ready before network-pre.target and libvirtd, which finds every VF on its driver" boot
 scenario "systemctl start returns once the coldplug has applied the policies" start_ready
 scenario "systemctl reload applies a changed policy; with a broken one it fails, naming file:line" reload
@@ -220,5 +282,6 @@ scenario "the journal carries the PF, the policy file and a MESSAGE_ID" journal_
 scenario "a daemon stopped with SIGSTOP is restarted after WatchdogSec, and the restart writes nothing" watchdog
 scenario "systemd-analyze security online matches offline; no denial in the kernel log" security
 scenario "an unprivileged user reads the status and is refused Apply and Reload on the system bus" unprivileged
+scenario "systemctl stop returns within StopTimeoutSec while the kernel holds a count write for a VM" stop_hung
 
 echo "@@ DONE t=$(uptime_s)s"
