@@ -13,6 +13,7 @@
 
 #define NEW_PF_DRIVER_WAIT_USEC (2 * UINT64_C(1000000))
 #define UDEV_CONTROL_SOCKET "/run/udev/control"
+#define UDEV_QUEUE_FILE "/run/udev/queue"
 /* A PF udev processed less than this long ago may still be in its driver's probe. */
 #define PROBE_WINDOW_USEC (60 * UINT64_C(1000000))
 
@@ -76,7 +77,10 @@ static int device_initialized(sd_device *d, const char *name, char **ret_device)
 }
 
 /* Returns 1 with ret_device naming the first of the PF and its netdevs that udev has not
- * initialized yet (processed with its rules, a netdev renamed), 0 when udev is done with all. */
+ * initialized yet (processed with its rules, a netdev renamed), 0 when udev is done with all.
+ * A netdev always gets udev's database entry; a PCI device only when a rule or the hardware
+ * database gave it a property, so one without is taken as done once udev's queue is empty (the
+ * file udevadm settle waits for). */
 static int pf_find_uninitialized(const char *address, char **ret_device) {
         _cleanup_(sd_device_unrefp) sd_device *d = NULL;
         _cleanup_(closedirp) DIR *dir = NULL;
@@ -88,9 +92,11 @@ static int pf_find_uninitialized(const char *address, char **ret_device) {
         r = sd_device_new_from_subsystem_sysname(&d, "pci", address);
         if (r < 0)
                 return r;
-        r = device_initialized(d, address, ret_device);
-        if (r != 0)
-                return r;
+        if (access(UDEV_QUEUE_FILE, F_OK) >= 0) {
+                r = device_initialized(d, address, ret_device);
+                if (r != 0)
+                        return r;
+        }
         r = sd_device_get_syspath(d, &syspath);
         if (r < 0)
                 return r;

@@ -89,6 +89,16 @@ int fake_kernel_set_udev(FakeKernel *k, bool running) {
         return 0;
 }
 
+/* udevd's queue file exists while it has events to process: here, while a device is held. */
+static void queue_update(FakeKernel *k) {
+        g_autofree char *queue = g_strdup_printf("%s/run/udev/queue", k->root);
+
+        if (k->udev_held && g_hash_table_size(k->udev_held) > 0)
+                (void) g_file_set_contents(queue, "", 0, NULL);
+        else
+                (void) unlink(queue);
+}
+
 int fake_kernel_udev_hold(FakeKernel *k, const char *name) {
         const char *syspath = find_syspath(k, name);
 
@@ -98,6 +108,7 @@ int fake_kernel_udev_hold(FakeKernel *k, const char *name) {
                 k->udev_held = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         g_hash_table_add(k->udev_held, g_strdup(name));
         db_remove(k, syspath);
+        queue_update(k);
         return 0;
 }
 
@@ -109,6 +120,7 @@ int fake_kernel_udev_finish(FakeKernel *k, const char *name) {
                 return -ENODEV;
         if (k->udev_held)
                 g_hash_table_remove(k->udev_held, name);
+        queue_update(k);
         r = db_write(k, syspath);
         if (r < 0)
                 return r;

@@ -57,8 +57,9 @@ int fake_kernel_release_hold(FakeKernel *k, pid_t pid);
  * /run/udev there), and sd-device finds no device initialized. Once running, every device has
  * udev's database entry before its "add" event goes out, as udevd writes it before it broadcasts,
  * except a device held back: fake_kernel_udev_hold() removes its entry (udev is still running its
- * rules), and fake_kernel_udev_finish() writes it and sends its "add" event. name is a BDF or a
- * PF's netdev name; -ENODEV when there is no such device. */
+ * rules; run/udev/queue exists while one is held), and fake_kernel_udev_finish() writes it and
+ * sends its "add" event. name is a BDF or a PF's netdev name; -ENODEV when there is no such
+ * device. */
 int fake_kernel_set_udev(FakeKernel *k, bool running);
 int fake_kernel_udev_hold(FakeKernel *k, const char *name);
 int fake_kernel_udev_finish(FakeKernel *k, const char *name);
