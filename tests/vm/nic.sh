@@ -346,8 +346,15 @@ nic_driver_refuses() {
         release_pf7
 }
 
-# in_numvfs_store PID: one of the process's threads is inside a sriov_numvfs write.
-in_numvfs_store() { grep -qs sriov_numvfs_store /proc/"$1"/task/*/stack; }
+# in_numvfs_store PID: one of the process's threads, or of its children (sriovd makes count writes
+# in a writer process), is inside a sriov_numvfs write.
+in_numvfs_store() {
+        local p
+        for p in "$1" $(pgrep -P "$1"); do
+                grep -qs sriov_numvfs_store /proc/"$p"/task/*/stack && return 0
+        done
+        return 1
+}
 
 # The PF's netdev and VFs go away while sriovd applies to it: igb unbound while the count write is
 # in the kernel (the unbind waits for the device lock the write holds, then takes the netdev and
