@@ -55,9 +55,24 @@ static void on_section(void *userdata, const char *name, unsigned line) {
                 report(c, DIAGNOSTIC_WARNING, line, "unknown section [%s], ignoring it", name);
 }
 
+/* A time span key: empty sets the default back. expected says what a value must be when zero is
+ * refused too; NULL accepts zero. */
+static void time_key(Context *c, const char *key, const char *value, unsigned line, uint64_t *field,
+                     uint64_t default_usec, const char *expected) {
+        uint64_t usec;
+
+        if (isempty(value)) {
+                *field = default_usec;
+                return;
+        }
+        if (parse_timespan(value, &usec) < 0 || (expected && usec == 0))
+                return report(c, DIAGNOSTIC_ERROR, line, "%s=: \"%s\" is not %s", key, value,
+                              expected ?: "a time span (like 10s, or 0 not to wait)");
+        *field = usec;
+}
+
 static void on_assignment(void *userdata, const char *key, const char *value, unsigned line) {
         Context *c = userdata;
-        uint64_t usec;
         int level;
 
         if (c->in_unknown)
@@ -65,31 +80,16 @@ static void on_assignment(void *userdata, const char *key, const char *value, un
         if (!c->in_daemon)
                 return report(c, DIAGNOSTIC_ERROR, line, "%s= is outside of any section; it belongs under [Daemon]", key);
 
-        if (streq(key, "ApplyTimeoutSec")) {
-                if (isempty(value)) {
-                        c->config->apply_timeout_usec = SRIOVD_APPLY_TIMEOUT_DEFAULT_USEC;
-                        return;
-                }
-                if (parse_timespan(value, &usec) < 0 || usec == 0)
-                        return report(c, DIAGNOSTIC_ERROR, line, "%s=: \"%s\" is not a time span above zero (like 30s or 2min)", key, value);
-                c->config->apply_timeout_usec = usec;
-        } else if (streq(key, "StopTimeoutSec")) {
-                if (isempty(value)) {
-                        c->config->stop_timeout_usec = SRIOVD_STOP_TIMEOUT_DEFAULT_USEC;
-                        return;
-                }
-                if (parse_timespan(value, &usec) < 0 || usec == 0)
-                        return report(c, DIAGNOSTIC_ERROR, line, "%s=: \"%s\" is not a time span above zero (like 10s)", key, value);
-                c->config->stop_timeout_usec = usec;
-        } else if (streq(key, "UdevTimeoutSec")) {
-                if (isempty(value)) {
-                        c->config->udev_timeout_usec = SRIOVD_UDEV_TIMEOUT_DEFAULT_USEC;
-                        return;
-                }
-                if (parse_timespan(value, &usec) < 0)
-                        return report(c, DIAGNOSTIC_ERROR, line, "%s=: \"%s\" is not a time span (like 10s, or 0 not to wait)", key, value);
-                c->config->udev_timeout_usec = usec;
-        } else if (streq(key, "LogLevel")) {
+        if (streq(key, "ApplyTimeoutSec"))
+                time_key(c, key, value, line, &c->config->apply_timeout_usec, SRIOVD_APPLY_TIMEOUT_DEFAULT_USEC,
+                         "a time span above zero (like 30s or 2min)");
+        else if (streq(key, "StopTimeoutSec"))
+                time_key(c, key, value, line, &c->config->stop_timeout_usec, SRIOVD_STOP_TIMEOUT_DEFAULT_USEC,
+                         "a time span above zero (like 10s)");
+        else if (streq(key, "UdevTimeoutSec"))
+                time_key(c, key, value, line, &c->config->udev_timeout_usec, SRIOVD_UDEV_TIMEOUT_DEFAULT_USEC,
+                         NULL);
+        else if (streq(key, "LogLevel")) {
                 if (isempty(value)) {
                         c->config->log_level = -1;
                         return;
