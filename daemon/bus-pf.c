@@ -87,6 +87,7 @@ PF_PROPERTY(policy, return sd_bus_message_append(reply, "s", strempty(pf->policy
 PF_PROPERTY(shadowed, return sd_bus_message_append_strv(reply, pf->shadowed);)
 PF_PROPERTY(state, return sd_bus_message_append(reply, "s", pf_state_to_string(pf->state));)
 PF_PROPERTY(state_reason, return sd_bus_message_append(reply, "s", strempty(pf->reason));)
+PF_PROPERTY(interrupted, return sd_bus_message_append(reply, "s", strempty(pf->interrupted));)
 PF_PROPERTY(error, return sd_bus_message_append(reply, "s", pf->error ? strempty(errno_name(pf->error)) : "");)
 PF_PROPERTY(hw_total_vfs, return sd_bus_message_append(reply, "q", pf->has_capability ? pf->capability.total_vfs : 0);)
 PF_PROPERTY(vf_offset, return sd_bus_message_append(reply, "q", pf->has_capability ? pf->capability.offset : 0);)
@@ -182,6 +183,7 @@ static const sd_bus_vtable pf_vtable[] = {
         SD_BUS_PROPERTY("State", "s", property_state, 0, CHANGES),
         SD_BUS_PROPERTY("StateReason", "s", property_state_reason, 0, CHANGES),
         SD_BUS_PROPERTY("Error", "s", property_error, 0, CHANGES),
+        SD_BUS_PROPERTY("Interrupted", "s", property_interrupted, 0, CHANGES),
         SD_BUS_PROPERTY("LockedBy", "s", property_locked_by, 0, CHANGES),
         SD_BUS_PROPERTY("HardwareTotalVFs", "q", property_hw_total_vfs, 0, CHANGES),
         SD_BUS_PROPERTY("VFOffset", "q", property_vf_offset, 0, CHANGES),

@@ -117,6 +117,10 @@ static int num_vfs_failed(Job *j, const Action *a, int r, const char *what) {
         return 0;
 }
 
+static void writer_spawned(pid_t pid, const char *path, const char *value, void *userdata) {
+        job_record_writer(userdata, pid, path, value);
+}
+
 int job_execute(Job *j, const Action *a, char * const *vfs_before) {
         _cleanup_free_ char *path = NULL, *value = NULL, *what = NULL;
         int r;
@@ -155,7 +159,7 @@ int job_execute(Job *j, const Action *a, char * const *vfs_before) {
          * holding a VF's vfio device open, unseen in /proc when only the device fd is left): in
          * a child process, a stop does not wait for them. */
         if (a->kind == ACTION_SET_NUM_VFS || a->kind == ACTION_UNBIND)
-                r = write_process_write(path, value);
+                r = write_process_write(path, value, writer_spawned, j);
         else
                 r = sysfs_write(path, value);
         job_set_current(j, NULL);

@@ -37,6 +37,7 @@ JobResult *job_result_free(JobResult *r) {
         strv_free(r->shadowed);
         free(r->vf_net);
         free(r->net_warning);
+        free(r->interrupted);
         return mfree(r);
 }
 
@@ -104,7 +105,7 @@ int job_match_and_plan(Job *j, const PfSnapshot *s, MatchResult *ret_match, Plan
         if (r >= 0 && match.policy)
                 r = kernel_caps_read(&caps);
         if (r >= 0 && match.policy)
-                r = plan_compute(s, match.policy, &caps, j->flags, &plan);
+                r = plan_compute_resuming(s, match.policy, &caps, j->flags, j->record, &plan);
         kernel_caps_clear(&caps);
         if (r < 0) {
                 match_result_clear(&match);
@@ -187,7 +188,8 @@ void job_run(Job *j) {
         unsigned rounds = 0;
         bool settings_ahead = false;
 
-        for (;;) {
+        job_record_load(j);
+        for (bool over = job_record_wait_writer(j) > 0; !over;) {
                 _cleanup_strv_free_ char **vfs_before = NULL;
                 const Plan *plan;
                 int r;
@@ -195,6 +197,7 @@ void job_run(Job *j) {
                 if (evaluate(j) > 0)
                         break;
                 plan = res->plan;
+                job_record_found(j);
 
                 if (plan->state == PLAN_REFUSED) {
                         /* A refusal that rests on an ENOENT the kernel just gave is tried again
@@ -225,6 +228,7 @@ void job_run(Job *j) {
                 }
 
                 vfs_before = vf_addresses(res->snapshot);
+                job_record_update(j);
                 r = 0;
                 for (size_t i = 0; i < plan->n_actions && r == 0; i++) {
                         if (!settings_ahead && settings_go_ahead(plan, i, j->address)) {
@@ -248,6 +252,7 @@ void job_run(Job *j) {
                         res->snapshot = after;
                 }
         }
+        job_record_end(j);
         job_set_current(j, NULL);
         netlink_free(j->netlink);
         j->netlink = NULL;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sriovd/apply-record.h"
 #include "sriovd/match.h"
 #include "sriovd/netlink.h"
 #include "sriovd/pci-info.h"
@@ -43,6 +44,7 @@ typedef struct JobResult {
         bool has_vf_net;                /* they were read (the policy has netdev settings and the PF a netdev) */
         char *net_warning;              /* netdev settings that cannot take effect, with file:line */
         EswitchMode eswitch_mode;       /* as read, _ESWITCH_MODE_INVALID when not asked */
+        char *interrupted;              /* what an apply the last sriovd did not finish left, as found */
 } JobResult;
 
 JobResult *job_result_free(JobResult *r);
@@ -64,6 +66,8 @@ typedef struct JobHooks {
         void (*set_current)(void *userdata, const char *what);
         /* The job is about to make its first write. */
         void (*writing)(void *userdata);
+        /* The job found an apply the last sriovd did not finish; text says what it found. */
+        void (*interrupted)(void *userdata, const char *text);
 } JobHooks;
 
 typedef struct Job {
@@ -77,6 +81,10 @@ typedef struct Job {
         const char *netlink_relay;
         Netlink *netlink;       /* opened on first use */
         JobResult *result;
+        ApplyRecord *record;    /* the PF's apply record, while there is one */
+        bool record_foreign;    /* it is another sriovd's: that one stopped mid-apply */
+        bool record_reported;
+        bool record_save_failed;
 } Job;
 
 /* Runs the job until the PF is in sync or cannot be: evaluate, guard, execute and verify, again until
@@ -101,6 +109,25 @@ int job_read_snapshot(Job *j, PfSnapshot **ret);
 /* Matches a snapshot against the job's policies and, when one matches, plans for it (*ret_plan is
  * NULL when none does). The caller clears ret_match. */
 int job_match_and_plan(Job *j, const PfSnapshot *s, MatchResult *ret_match, Plan **ret_plan);
+
+/* ---- job-record.c: the apply record (sriovd/apply-record.h) ---- */
+
+/* Where the records are kept (the runtime directory, created when missing); NULL: nowhere. */
+int job_records_init(const char *dir);
+/* At the job's start: the PF's record, if it has one. */
+void job_record_load(Job *j);
+/* A record another sriovd left names its writer process as still in the kernel: waits for it.
+ * 0 to go on, 1 when the job is over. */
+int job_record_wait_writer(Job *j);
+/* After the first evaluation with another sriovd's record: says what that apply left, once. */
+void job_record_found(Job *j);
+/* Before a round's writes: what they change for the time being (the autoprobe before it, the
+ * overrides), saved. */
+void job_record_update(Job *j);
+/* A writer process was started for this write. */
+void job_record_writer(Job *j, pid_t pid, const char *path, const char *value);
+/* At the job's end: the record goes once the PF is as its policy says. */
+void job_record_end(Job *j);
 
 /* ---- the stages: each returns 0 to go on, 1 when the job is over (result set) ---- */
 

@@ -60,6 +60,7 @@ static uint64_t shown_hash(const Pf *pf) {
                 h = hash_bytes(h, v->mac, sizeof(v->mac));
         }
         h = hash_str(h, pf->reason);
+        h = hash_str(h, pf->interrupted);
         h = hash_str(h, pf->policy);
         h = hash_str(h, locked);
         h = hash_str(h, pf->vendor_name);
@@ -141,6 +142,7 @@ Pf *pf_free(Pf *pf) {
         free(pf->device_name);
         free(pf->vf_net);
         free(pf->net_warning);
+        free(pf->interrupted);
         sd_event_source_disable_unref(pf->timeout_source);
         sd_event_source_disable_unref(pf->retry_source);
         sd_event_source_disable_unref(pf->settle_source);
@@ -424,6 +426,13 @@ void pf_process_result(Pf *pf) {
 }
 
 void pf_process_progress(Pf *pf) {
+        char *interrupted = worker_take_interrupted(pf->worker);
+
+        if (interrupted) {
+                free(pf->interrupted);
+                pf->interrupted = interrupted;
+                notify_changed(pf);
+        }
         if (pf->state == PF_STATE_APPLYING || pf->timed_out || !worker_busy(pf->worker) || !worker_writing(pf->worker))
                 return;
         set_state(pf, PF_STATE_APPLYING, 0, NULL);

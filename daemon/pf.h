@@ -67,6 +67,7 @@ struct Pf {
         bool has_vf_net;
         EswitchMode eswitch_mode; /* as last read; _ESWITCH_MODE_INVALID when the policy does not ask */
         char *net_warning;      /* logged once when it appears or changes */
+        char *interrupted;      /* what the last sriovd's unfinished apply left, as this one found it at start */
         char *vendor_name;      /* from pci.ids, NULL when unknown */
         char *device_name;
         uint64_t shown_hash;    /* of what the PF shows, so that changed fires on a change only */

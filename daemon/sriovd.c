@@ -1,11 +1,13 @@
 /* sriovd: the SR-IOV agent. Command line; then the manager, the bus and udev wired up, and the event loop. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "config.h"
 #include "log.h"
 #include "bus.h"
+#include "job.h"
 #include "manager.h"
 #include "sriovd/conf-files.h"
 #include "sriovd/parse-util.h"
@@ -27,6 +29,22 @@ static void help(void) {
                "\n"
                "Signals: SIGHUP reloads the settings and the policies; SIGTERM stops without writing.\n",
                SRIOVD_CONFIG_FILE, SRIOVD_POLICY_SEARCH_PATH);
+}
+
+/* systemd's RuntimeDirectory= (the first, when several are named), or where it would be. */
+static const char *runtime_directory(void) {
+        static char dir[PATH_MAX];
+        const char *e = getenv("RUNTIME_DIRECTORY");
+        size_t n;
+
+        if (isempty(e) || e[0] != '/')
+                return "/run/sriovd";
+        n = strcspn(e, ":");
+        if (n >= sizeof(dir))
+                return "/run/sriovd";
+        memcpy(dir, e, n);
+        dir[n] = '\0';
+        return dir;
 }
 
 int main(int argc, char **argv) {
@@ -97,6 +115,10 @@ int main(int argc, char **argv) {
         r = write_process_init();
         if (r < 0)
                 log_warning_errno(r, "Cannot tell which program this is; writes that may block are made in-process: %m");
+        r = job_records_init(runtime_directory());
+        if (r < 0)
+                log_warning_errno(r, "Cannot keep apply records in %s; a sriovd killed mid-apply leaves its successor less to go on: %m",
+                                  runtime_directory());
         r = manager_new(&o, &m);
         if (r < 0)
                 return 1;

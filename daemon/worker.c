@@ -29,6 +29,7 @@ struct Worker {
         bool writing;                   /* the running job made its first write */
         char **present;                 /* VFs udev announced */
         char *current;                  /* the action in flight */
+        char *interrupted;              /* what the running job found the last sriovd left */
         JobResult *result;
 };
 
@@ -98,12 +99,24 @@ static void hook_writing(void *userdata) {
         pthread_mutex_unlock(&w->lock);
 }
 
+static void hook_interrupted(void *userdata, const char *text) {
+        Worker *w = userdata;
+        char *s = strdup(text);
+
+        pthread_mutex_lock(&w->lock);
+        free(w->interrupted);
+        w->interrupted = s;
+        notify(w);
+        pthread_mutex_unlock(&w->lock);
+}
+
 static const JobHooks job_hooks = {
         .cancelled = hook_cancelled,
         .wait = hook_wait,
         .vfs_announced = hook_vfs_announced,
         .set_current = hook_set_current,
         .writing = hook_writing,
+        .interrupted = hook_interrupted,
 };
 
 /* ---- the thread ---- */
@@ -111,6 +124,7 @@ static const JobHooks job_hooks = {
 static void worker_release(Worker *w) {
         strv_free(w->present);
         free(w->current);
+        free(w->interrupted);
         free(w->netlink_relay);
         job_result_free(w->result);
         policy_set_unref(w->policies);
@@ -275,6 +289,15 @@ JobResult *worker_take_result(Worker *w) {
         r = TAKE_PTR(w->result);
         pthread_mutex_unlock(&w->lock);
         return r;
+}
+
+char *worker_take_interrupted(Worker *w) {
+        char *s;
+
+        pthread_mutex_lock(&w->lock);
+        s = TAKE_PTR(w->interrupted);
+        pthread_mutex_unlock(&w->lock);
+        return s;
 }
 
 char *worker_current_action(Worker *w) {

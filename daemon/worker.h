@@ -30,6 +30,8 @@ bool worker_writing(Worker *w);
 JobResult *worker_take_result(Worker *w);
 /* What the running job is doing ("writing 4 to .../sriov_numvfs"), for a report when it takes too long. */
 char *worker_current_action(Worker *w);
+/* What a job found an interrupted apply left (JobHooks.interrupted), once; NULL when nothing new. */
+char *worker_take_interrupted(Worker *w);
 /* Asks the running job to stop before its next action. */
 void worker_cancel(Worker *w);
 

@@ -47,7 +47,7 @@ bool write_process_main(int argc, char **argv, int *ret_status) {
         return true;
 }
 
-int write_process_write(const char *path, const char *value) {
+int write_process_write(const char *path, const char *value, WriteProcessSpawned spawned, void *userdata) {
         char *argv[] = { (char *) WRITER_NAME, (char *) path, (char *) value, NULL };
         posix_spawnattr_t attr;
         sigset_t all;
@@ -69,6 +69,8 @@ int write_process_write(const char *path, const char *value) {
         posix_spawnattr_destroy(&attr);
         if (r != 0)
                 return -r;
+        if (spawned)
+                spawned(pid, path, value, userdata);
 
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)

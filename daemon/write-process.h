@@ -13,5 +13,7 @@ bool write_process_main(int argc, char **argv, int *ret_status);
 
 /* sysfs_write(path, value) in a child process, waited for here; the same negative errno. The
  * child blocks every signal but SIGKILL: a store the kernel started is never interrupted, and the
- * child outlives a daemon that stops while the kernel holds the write. */
-int write_process_write(const char *path, const char *value);
+ * child outlives a daemon that stops while the kernel holds the write. spawned (when not NULL)
+ * learns its pid once it runs, so that the apply record can name it. */
+typedef void (*WriteProcessSpawned)(pid_t pid, const char *path, const char *value, void *userdata);
+int write_process_write(const char *path, const char *value, WriteProcessSpawned spawned, void *userdata);

@@ -182,19 +182,21 @@ int plan_step_autoprobe(Planner *pl) {
         bool hold_off = pl->setup_vfs && pl->want > 0;
         int r;
 
+        int ap = planner_wanted_autoprobe(pl, false), uap = planner_wanted_autoprobe(pl, true);
+
         if (!pl->resize) {
-                r = set_autoprobe(pl, ACTION_SET_DRIVERS_AUTOPROBE, pl->ap, pf->drivers_autoprobe);
+                r = set_autoprobe(pl, ACTION_SET_DRIVERS_AUTOPROBE, ap, pf->drivers_autoprobe);
                 if (r < 0)
                         return r;
-                return set_autoprobe(pl, ACTION_SET_UNMANAGED_AUTOPROBE, pl->uap, pf->unmanaged_autoprobe);
+                return set_autoprobe(pl, ACTION_SET_UNMANAGED_AUTOPROBE, uap, pf->unmanaged_autoprobe);
         }
         if (pl->plan->path == ENABLE_PATH_KERNEL) {
-                r = set_autoprobe(pl, ACTION_SET_UNMANAGED_AUTOPROBE, hold_off ? 0 : pl->uap, pf->unmanaged_autoprobe);
+                r = set_autoprobe(pl, ACTION_SET_UNMANAGED_AUTOPROBE, hold_off ? 0 : uap, pf->unmanaged_autoprobe);
                 if (r < 0)
                         return r;
-                return set_autoprobe(pl, ACTION_SET_DRIVERS_AUTOPROBE, pl->ap, pf->drivers_autoprobe);
+                return set_autoprobe(pl, ACTION_SET_DRIVERS_AUTOPROBE, ap, pf->drivers_autoprobe);
         }
-        return set_autoprobe(pl, ACTION_SET_DRIVERS_AUTOPROBE, hold_off ? 0 : pl->ap, pf->drivers_autoprobe);
+        return set_autoprobe(pl, ACTION_SET_DRIVERS_AUTOPROBE, hold_off ? 0 : ap, pf->drivers_autoprobe);
 }
 
 static int set_num_vfs(Planner *pl, unsigned n) {
@@ -293,7 +295,9 @@ static int plan_vf(Planner *pl, unsigned index) {
         /* After an MSI-X change the VF goes back to the driver it had, unless the policy names one. */
         target = want ?: v.driver;
         if (target) {
-                if (!streq_ptr(v.driver_override, target)) {
+                bool steer = !streq_ptr(v.driver_override, target);
+
+                if (steer) {
                         r = planner_add_action(pl, ACTION_SET_DRIVER_OVERRIDE, v.address, 0, target);
                         if (r < 0)
                                 return r;
@@ -301,7 +305,12 @@ static int plan_vf(Planner *pl, unsigned index) {
                 r = planner_add_action(pl, ACTION_PROBE, v.address, 0, NULL);
                 if (r < 0)
                         return r;
-                return planner_add_action(pl, ACTION_VERIFY_DRIVER, v.address, 0, target);
+                r = planner_add_action(pl, ACTION_VERIFY_DRIVER, v.address, 0, target);
+                /* An override only there to take the VF back to its own driver is not kept: the
+                 * policy did not ask for one, and it would decide the VF's next bind. */
+                if (r < 0 || !steer || want)
+                        return r;
+                return planner_add_action(pl, ACTION_SET_DRIVER_OVERRIDE, v.address, 0, v.driver_override);
         }
         /* A VF that had autoprobe held off for its MSI-X: probe it as the kernel would have. A new
          * one is probed only once autoprobe is back on, after plan_step_restore. */
@@ -317,6 +326,63 @@ int plan_step_vfs(Planner *pl) {
                 int r = plan_vf(pl, i);
                 if (r < 0)
                         return r;
+        }
+        return 0;
+}
+
+/* Whether plan_vf() acts on this VF: the policy gives it a driver or an MSI-X count it lacks. */
+static bool vf_planned(const Planner *pl, const VfSnapshot *v) {
+        int msix = pl->msix_supported ? policy_vf_msix_vectors(pl->policy, v->index) : -1;
+
+        return policy_vf_driver(pl->policy, v->index) || (msix >= 0 && v->msix_count != msix);
+}
+
+/* An interrupted apply's leftovers on a device the policy no longer steers: a driver_override it
+ * wrote goes back to what was there, and the VFs it created while autoprobe was held off are
+ * probed, once, as the kernel would have probed them, when this plan turns autoprobe back on.
+ * Devices bound to a driver, or in use, are left as they are. */
+int plan_step_leftovers(Planner *pl) {
+        const PfSnapshot *pf = pl->pf;
+        const RecordedOverride *o;
+        EnablePath path = pl->plan->path;
+        bool reprobe = pf->drivers_autoprobe == 0 && planner_final_autoprobe(pl) > 0;
+        int r;
+
+        if (!pl->record)
+                return 0;
+        o = apply_record_override(pl->record, pf->address);
+        if (o && !pf->driver && streq_ptr(pf->driver_override, o->value) &&
+            !(pl->resize && (path == ENABLE_PATH_PF_STUB || path == ENABLE_PATH_VFIO_PCI))) {
+                r = planner_add_action(pl, ACTION_SET_DRIVER_OVERRIDE, pf->address, 0, o->previous);
+                if (r < 0)
+                        return r;
+        }
+        if (pl->resize)
+                return 0;       /* the VFs there are now go */
+        for (size_t i = 0; i < pf->n_vfs; i++) {
+                const VfSnapshot *v = &pf->vfs[i];
+                const char *override = v->driver_override;
+                bool blocked;
+
+                if (v->driver || vf_planned(pl, v))
+                        continue;
+                r = planner_vf_blocker(pl, v, &blocked);
+                if (r < 0)
+                        return r;
+                if (blocked)
+                        continue;
+                o = apply_record_override(pl->record, v->address);
+                if (o && streq_ptr(override, o->value)) {
+                        r = planner_add_action(pl, ACTION_SET_DRIVER_OVERRIDE, v->address, 0, o->previous);
+                        if (r < 0)
+                                return r;
+                        override = o->previous;
+                }
+                if (reprobe && !override) {
+                        r = planner_add_action(pl, ACTION_PROBE, v->address, 0, NULL);
+                        if (r < 0)
+                                return r;
+                }
         }
         return 0;
 }

@@ -17,6 +17,8 @@ typedef struct Planner {
         unsigned want;          /* the VF count the plan ends with */
         bool resize;            /* want differs from the count the PF has */
         int ap, uap;            /* the autoprobe values the policy sets, -1 to leave them */
+        int orig_ap, orig_uap;  /* what the PF had before sriovd changed them: now, or as recorded */
+        const ApplyRecord *record; /* an apply begun before this plan, NULL when none */
         bool msix_supported;    /* the PF can resize VF MSI-X tables */
         bool setup_vfs;         /* a resize creates VFs that get a driver or an MSI-X count */
         bool pf_locked;         /* vfio-pci owns the PF, or a process holds it */
@@ -40,8 +42,11 @@ _printf_(2, 3) int planner_refuse(Planner *pl, const char *format, ...);
 int planner_pending(Planner *pl, bool keep_actions);
 /* Adds a blocker when VF v is in use or assigned; *ret_blocked says whether it did. */
 int planner_vf_blocker(Planner *pl, const VfSnapshot *v, bool *ret_blocked);
-/* The autoprobe the VFs are left with: the policy's, or what the PF has. */
+/* The autoprobe the VFs are left with: the policy's, or what the PF had before sriovd changed it. */
 int planner_final_autoprobe(const Planner *pl);
+/* The value to set when no VFs are created: the policy's; when it is silent, -1 (leave it), or,
+ * finishing an interrupted apply, the one the PF had before it. */
+int planner_wanted_autoprobe(const Planner *pl, bool unmanaged);
 
 /* The steps. Each returns negative errno on failure; one that ends planning sets pl->done. */
 int plan_step_count(Planner *pl);             /* want, resize and the desired count, or refused */
@@ -53,5 +58,6 @@ int plan_step_pf_bind(Planner *pl);           /* a driverless PF to pci-pf-stub 
 int plan_step_autoprobe(Planner *pl);         /* the autoprobe in force while VFs are created */
 int plan_step_count_change(Planner *pl);      /* sriov_numvfs, through 0 */
 int plan_step_vfs(Planner *pl);               /* each VF's MSI-X count and driver, in VF order */
+int plan_step_leftovers(Planner *pl);         /* what an interrupted apply left: its overrides, unprobed VFs */
 int plan_step_restore(Planner *pl);           /* the autoprobe put back, then the held-off probes */
 int plan_step_finish(Planner *pl);            /* in sync, apply or pending */

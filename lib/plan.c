@@ -67,17 +67,24 @@ static int (* const plan_steps[])(Planner *pl) = {
         plan_step_autoprobe,
         plan_step_count_change,
         plan_step_vfs,
+        plan_step_leftovers,
         plan_step_restore,
         plan_step_finish,
 };
 
-int plan_compute(const PfSnapshot *pf, const Policy *policy, const KernelCaps *caps, PlanFlags flags, Plan **ret) {
+int plan_compute_resuming(const PfSnapshot *pf, const Policy *policy, const KernelCaps *caps, PlanFlags flags,
+                          const ApplyRecord *record, Plan **ret) {
         _cleanup_(planner_done) Planner pl = {};
         int r;
 
         r = planner_init(&pl, pf, policy, caps, flags);
         if (r < 0)
                 return r;
+        pl.record = record;
+        if (record && record->drivers_autoprobe >= 0)
+                pl.orig_ap = record->drivers_autoprobe;
+        if (record && record->unmanaged_autoprobe >= 0)
+                pl.orig_uap = record->unmanaged_autoprobe;
         for (size_t i = 0; i < ELEMENTSOF(plan_steps) && !pl.done; i++) {
                 r = plan_steps[i](&pl);
                 if (r < 0)
@@ -85,6 +92,10 @@ int plan_compute(const PfSnapshot *pf, const Policy *policy, const KernelCaps *c
         }
         *ret = TAKE_PTR(pl.plan);
         return 0;
+}
+
+int plan_compute(const PfSnapshot *pf, const Policy *policy, const KernelCaps *caps, PlanFlags flags, Plan **ret) {
+        return plan_compute_resuming(pf, policy, caps, flags, NULL, ret);
 }
 
 /* ---- presenting and executing actions ---- */

@@ -27,6 +27,8 @@ int planner_init(Planner *pl, const PfSnapshot *pf, const Policy *policy, const 
                 .want = pf->num_vfs,
                 .ap = policy->drivers_autoprobe,
                 .uap = policy->unmanaged_autoprobe,
+                .orig_ap = pf->drivers_autoprobe,
+                .orig_uap = pf->unmanaged_autoprobe,
         };
         return 0;
 }
@@ -202,6 +204,15 @@ int planner_pending(Planner *pl, bool keep_actions) {
 
 int planner_final_autoprobe(const Planner *pl) {
         if (pl->plan->path == ENABLE_PATH_KERNEL)
-                return pl->uap >= 0 ? pl->uap : pl->pf->unmanaged_autoprobe;
-        return pl->ap >= 0 ? pl->ap : pl->pf->drivers_autoprobe;
+                return pl->uap >= 0 ? pl->uap : pl->orig_uap;
+        return pl->ap >= 0 ? pl->ap : pl->orig_ap;
+}
+
+int planner_wanted_autoprobe(const Planner *pl, bool unmanaged) {
+        int policy = unmanaged ? pl->uap : pl->ap;
+
+        if (policy >= 0 || !pl->record)
+                return policy;
+        /* A policy silent about it leaves it as the PF had it before the interrupted apply. */
+        return unmanaged ? pl->orig_uap : pl->orig_ap;
 }

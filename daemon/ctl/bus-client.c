@@ -20,6 +20,7 @@ void pf_info_clear(PfInfo *p) {
         strv_free(p->shadowed);
         free(p->state);
         free(p->state_reason);
+        free(p->interrupted);
         free(p->error);
         free(p->locked_by);
         for (size_t i = 0; i < p->n_vfs; i++) {
@@ -304,6 +305,8 @@ int ctl_read_pf_properties(sd_bus_message *m, PfInfo *p) {
                         r = read_string_variant(m, &p->state_reason);
                 else if (streq(name, "Error"))
                         r = read_string_variant(m, &p->error);
+                else if (streq(name, "Interrupted"))
+                        r = read_string_variant(m, &p->interrupted);
                 else if (streq(name, "LockedBy"))
                         r = read_string_variant(m, &p->locked_by);
                 else if (streq(name, "HardwareTotalVFs"))
@@ -469,6 +472,7 @@ json_object *pf_info_json(const PfInfo *p) {
         json_object_object_add(o, "state", ctl_json_string(p->state));
         json_object_object_add(o, "reason", ctl_json_string(isempty(p->state_reason) ? NULL : p->state_reason));
         json_object_object_add(o, "error", ctl_json_string(isempty(p->error) ? NULL : p->error));
+        json_object_object_add(o, "interrupted", ctl_json_string(isempty(p->interrupted) ? NULL : p->interrupted));
         json_object_object_add(o, "locked_by", ctl_json_string(isempty(p->locked_by) ? NULL : p->locked_by));
         json_object_object_add(o, "serial", ctl_json_string(isempty(p->serial) ? NULL : p->serial));
         json_object_object_add(o, "eswitch_mode", ctl_json_string(isempty(p->eswitch_mode) ? NULL : p->eswitch_mode));

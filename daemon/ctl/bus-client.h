@@ -48,6 +48,7 @@ typedef struct PfInfo {
         char *policy;
         char **shadowed;
         char *state, *state_reason, *error, *locked_by;
+        char *interrupted;      /* what the last sriovd's unfinished apply left, as found at start */
         uint16_t hw_total_vfs, vf_offset, vf_stride, vf_device;
         VfInfo *vfs;
         size_t n_vfs;

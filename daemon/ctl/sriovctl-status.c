@@ -79,6 +79,8 @@ static void print_tree(const PfInfo *p) {
                      isempty(p->state_reason) ? "" : ": ", strempty(p->state_reason)) < 0)
                 return;
         field(ctl_glyph_branch(), "state:", state);
+        if (!isempty(p->interrupted))
+                field(ctl_glyph_branch(), "at start:", p->interrupted);
         field(ctl_glyph_branch(), "policy:", isempty(p->policy) ? "none (the PF is left alone)" : p->policy);
         for (char **s = p->shadowed; s && *s; s++)
                 field(ctl_glyph_branch(), "shadowed:", *s);

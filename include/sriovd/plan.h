@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sriovd/apply-record.h"
 #include "sriovd/kernel-caps.h"
 #include "sriovd/pci-address.h"
 #include "sriovd/policy.h"
@@ -73,6 +74,12 @@ static inline void plan_freep(Plan **p) {
 /* The snapshot carries ownership (holders) already filled in. VF addresses for VFs that do not
  * exist yet are predicted from sriov_offset/stride; the executor re-plans once they exist. */
 int plan_compute(const PfSnapshot *pf, const Policy *policy, const KernelCaps *caps, PlanFlags flags, Plan **ret);
+/* The same, finishing an apply that record says was begun (by a sriovd that may have been killed
+ * half way): the autoprobe it held off goes back to what the PF had before it, not what it has
+ * now, and a driver_override it wrote that the policy no longer wants is put back. NULL record:
+ * plan_compute(). */
+int plan_compute_resuming(const PfSnapshot *pf, const Policy *policy, const KernelCaps *caps, PlanFlags flags,
+                          const ApplyRecord *record, Plan **ret);
 
 const char *plan_state_to_string(PlanState s);
 const char *enable_path_to_string(EnablePath p);

@@ -141,6 +141,11 @@ struct FakeKernel {
         GPtrArray *latencies;   /* Fault*, with delay_usec */
         GPtrArray *writes;      /* FakeWrite* */
         GPtrArray *violations;  /* char* */
+        size_t n_received;      /* writes that reached request_start */
+        bool kill_armed, killed;
+        size_t kill_index;
+        FakeKernelKill kill_when;
+        pid_t kill_pid;
         GPtrArray *uevents;     /* char* */
         GQueue backlog;         /* PendingUevent*: datagrams a full receive queue refused */
         sd_event_source *backlog_timer;

@@ -91,6 +91,10 @@ static int child_watch(FakeKernel *k, Child *c) {
 static char **spawn_environment(FakeKernel *k, char * const *extra_env, int *ret_error) {
         char **env = g_get_environ();
         env = g_environ_setenv(env, "UMOCKDEV_DIR", k->root, TRUE);
+        /* sriovd keeps its apply records there, as under systemd's RuntimeDirectory=: with the
+         * testbed, not in the host's /run */
+        g_autofree char *run = g_strdup_printf("%s/run/sriovd", k->root);
+        env = g_environ_setenv(env, "RUNTIME_DIRECTORY", run, TRUE);
         /* replaced, not extended: an inherited preload (valgrind's, say) must not come first */
         env = g_environ_setenv(env, "LD_PRELOAD", FAKE_KERNEL_SHIM " libumockdev-preload.so.0", TRUE);
         const char *asan = g_environ_getenv(env, "ASAN_OPTIONS");

@@ -1,11 +1,14 @@
 /* The fake kernel's life cycle and its shim socket: every sysfs write is answered here, in order, on sd-event. */
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +35,9 @@ struct Request {
         bool hung;              /* an injected hang holds it */
         sd_event_source *delay; /* an injected latency holds it until this fires */
         bool blocked;           /* a vfio user holds what it needs */
+        bool orphaned;          /* its writer was killed while it waited: nobody gets the answer */
+        bool kill_after;        /* the armed kill comes once its store took effect */
+        char *before;           /* the attribute before the store */
 };
 
 uint64_t now_usec(void) {
@@ -76,6 +82,7 @@ static void request_free(Request *r) {
         g_free(r->data);
         g_free(r->device);
         g_free(r->attribute);
+        g_free(r->before);
         g_free(r);
 }
 
@@ -90,6 +97,7 @@ static void fake_write_free(FakeWrite *w) {
         g_free(w->device);
         g_free(w->attribute);
         g_free(w->value);
+        g_free(w->before);
         g_free(w);
 }
 
@@ -109,9 +117,32 @@ static void render_written_file(FakeKernel *k, Request *r) {
                 module_files_render(k);
 }
 
+int fake_kernel_kill_process(pid_t pid) {
+        int fd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (fd < 0)
+                return -errno;
+        int r = kill(pid, SIGKILL) < 0 ? -errno : 0;
+        /* a pidfd polls readable once the process has exited, reaped or not */
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (r == 0 && poll(&p, 1, 10 * 1000) <= 0)
+                r = -ETIMEDOUT;
+        close(fd);
+        return r;
+}
+
+static void kill_now(FakeKernel *k) {
+        k->kill_armed = false;
+        k->killed = true;
+        int r = fake_kernel_kill_process(k->kill_pid);
+        if (r < 0)
+                g_warning("fake-kernel: cannot kill %d: %s", (int) k->kill_pid, g_strerror(-r));
+}
+
 static void request_finish(FakeKernel *k, Request *r, int result) {
         /* the writer opened with O_TRUNC: whatever the answer, the file shows the kernel's state again */
         render_written_file(k, r);
+        if (r->kill_after)
+                kill_now(k);
 
         FakeWrite *w = g_new0(FakeWrite, 1);
         w->path = g_strdup(r->path);
@@ -124,10 +155,11 @@ static void request_finish(FakeKernel *k, Request *r, int result) {
         w->result = result == KERNEL_PASS ? (int) r->size : result;
         w->usec = now_usec();
         w->received_usec = r->received_usec;
+        w->before = g_steal_pointer(&r->before);
         g_ptr_array_add(k->writes, w);
 
         int32_t answer = result;
-        if (send(r->fd, &answer, sizeof(answer), MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET)
+        if (!r->orphaned && !r->kill_after && send(r->fd, &answer, sizeof(answer), MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET)
                 g_warning("fake-kernel: cannot answer the write to %s: %s", r->path, g_strerror(errno));
         request_drop(k, r);
 }
@@ -227,6 +259,18 @@ static void request_start(FakeKernel *k, Request *r) {
                 r->attribute = g_strdup(r->path + strlen("/sys/"));
         /* the file is empty since the writer's open(): show the state while the write is pending */
         render_written_file(k, r);
+        if (r->device) {
+                g_autofree char *file = g_strconcat(k->root, r->path, NULL);
+                if (g_file_get_contents(file, &r->before, NULL, NULL))
+                        g_strchomp(r->before);
+        }
+        if (k->kill_armed && k->n_received == k->kill_index) {
+                if (k->kill_when == FAKE_KERNEL_KILL_DURING)
+                        kill_now(k);
+                else
+                        r->kill_after = true;
+        }
+        k->n_received++;
 
         int fault = fault_take(k, r);
         if (fault == FAKE_KERNEL_HANG) {
@@ -252,8 +296,15 @@ static int request_io_cb(sd_event_source *s, int fd, uint32_t revents, void *use
         FakeKernel *k = r->k;
 
         if (r->received) {
-                /* a waiting writer went away (killed): the write ends without its effect */
-                if (revents & (EPOLLHUP | EPOLLRDHUP | EPOLLERR))
+                if (!(revents & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)))
+                        return 0;
+                /* A waiting writer went away (killed). A store in progress runs to its end as the
+                 * kernel's does; one waiting for a vfio user to let go gives up (EINTR), without
+                 * its effect. */
+                if (r->hung || r->delay) {
+                        r->orphaned = true;
+                        (void) sd_event_source_set_enabled(r->source, SD_EVENT_OFF);
+                } else
                         request_finish(k, r, -EINTR);
                 return 0;
         }
@@ -348,6 +399,10 @@ int fake_kernel_new(FakeKernel **ret) {
                 return -errno;
         g_autofree char *tmp = g_strdup_printf("%s/.tmp", k->root);
         if (mkdir(tmp, 0755) < 0)
+                return -errno;
+        /* the RUNTIME_DIRECTORY programs get (fake-kernel-spawn.c), as systemd creates it */
+        g_autofree char *run = g_strdup_printf("%s/run/sriovd", k->root);
+        if (g_mkdir_with_parents(run, 0755) < 0)
                 return -errno;
 
         int r = bus_files_create(k);
@@ -459,6 +514,34 @@ void fake_kernel_release_hangs(FakeKernel *k) {
                 r->hung = false;
                 request_process(k, r);
         }
+}
+
+int fake_kernel_kill_at(FakeKernel *k, size_t index, FakeKernelKill when, pid_t pid) {
+        if (!k || pid <= 0 || (when != FAKE_KERNEL_KILL_DURING && when != FAKE_KERNEL_KILL_AFTER))
+                return -EINVAL;
+        k->kill_armed = true;
+        k->killed = false;
+        k->kill_index = k->n_received + index;
+        k->kill_when = when;
+        k->kill_pid = pid;
+        return 0;
+}
+
+bool fake_kernel_killed(FakeKernel *k) {
+        return k && k->killed;
+}
+
+size_t fake_kernel_n_received(FakeKernel *k) {
+        return k ? k->n_received : 0;
+}
+
+unsigned fake_kernel_n_in_flight(FakeKernel *k) {
+        unsigned n = 0;
+        if (!k)
+                return 0;
+        for (guint i = 0; i < k->requests->len; i++)
+                n += ((Request *) k->requests->pdata[i])->received;
+        return n;
 }
 
 size_t fake_kernel_n_writes(FakeKernel *k) {

@@ -64,6 +64,26 @@ int fake_kernel_set_udev(FakeKernel *k, bool running);
 int fake_kernel_udev_hold(FakeKernel *k, const char *name);
 int fake_kernel_udev_finish(FakeKernel *k, const char *name);
 
+/* Crashes. The kernel finishes a store it has started: a writer killed while its write waits
+ * (a hang or a latency) only loses the answer, and the store takes effect when it would have.
+ * fake_kernel_kill_at() kills pid with SIGKILL at write number index (0 is the next write to reach
+ * the kernel after the call): FAKE_KERNEL_KILL_DURING as that write enters the kernel, before its
+ * store runs; FAKE_KERNEL_KILL_AFTER once its store took effect, before the writer learns that it
+ * returned. Either way pid is dead (not reaped) before the store goes on, so nothing it does
+ * afterwards reaches the kernel. One kill is armed at a time. */
+typedef enum FakeKernelKill {
+        FAKE_KERNEL_KILL_DURING,
+        FAKE_KERNEL_KILL_AFTER,
+} FakeKernelKill;
+int fake_kernel_kill_at(FakeKernel *k, size_t index, FakeKernelKill when, pid_t pid);
+bool fake_kernel_killed(FakeKernel *k);          /* the armed kill has happened */
+/* Writes that reached the kernel, or are in it, since it started. */
+size_t fake_kernel_n_received(FakeKernel *k);
+/* Writes in the kernel now, whether or not their writer still waits. */
+unsigned fake_kernel_n_in_flight(FakeKernel *k);
+/* SIGKILL, then waits (without reaping) until pid has exited; 0, or -errno. */
+int fake_kernel_kill_process(pid_t pid);
+
 /* Every write that reached the kernel, in order. */
 typedef struct FakeWrite {
         char *path;        /* canonical testbed-relative path, /sys/devices/.../sriov_numvfs */
@@ -73,6 +93,7 @@ typedef struct FakeWrite {
         int result;        /* bytes written, or -errno */
         uint64_t usec;     /* CLOCK_MONOTONIC when it was answered */
         uint64_t received_usec;   /* and when it reached the kernel */
+        char *before;      /* the attribute as it read before the write; NULL for bus files */
 } FakeWrite;
 size_t fake_kernel_n_writes(FakeKernel *k);
 const FakeWrite *fake_kernel_write_at(FakeKernel *k, size_t i);

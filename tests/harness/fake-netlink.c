@@ -54,7 +54,28 @@ struct FakeNetlink {
         size_t n_links;
         Fail fails[FAILS_MAX];
         size_t n_fails;
+        size_t n_set_requests;  /* changes asked for: RTM_SETLINK and devlink's eswitch set */
+        bool kill_armed, killed;
+        size_t kill_index;
+        FakeKernelKill kill_when;
+        pid_t kill_pid;
 };
+
+static bool is_set_request(const struct nlmsghdr *h, int32_t protocol) {
+        if (protocol == NETLINK_ROUTE)
+                return h->nlmsg_type == RTM_SETLINK;
+        return h->nlmsg_type == DEVLINK_FAMILY && ((const struct genlmsghdr *) nlmsg_data(h))->cmd == DEVLINK_CMD_ESWITCH_SET;
+}
+
+static void kill_now(FakeNetlink *n) {
+        int r;
+
+        n->kill_armed = false;
+        n->killed = true;
+        r = fake_kernel_kill_process(n->kill_pid);
+        if (r < 0)
+                g_warning("fake-netlink: cannot kill %d: %s", (int) n->kill_pid, g_strerror(-r));
+}
 
 static Link *link_by_pf(FakeNetlink *n, const char *pf) {
         for (size_t i = 0; i < n->n_links; i++)
@@ -248,6 +269,7 @@ static int on_request(sd_event_source *s, int fd, uint32_t revents, void *userda
         struct nlmsghdr *h = (struct nlmsghdr *) (in + sizeof(int32_t));
         struct nl_msg *reply = NULL, *ack;
         struct nlmsgerr err = {};
+        bool killed = false;
         int32_t protocol;
         size_t len = 0;
         ssize_t k;
@@ -261,7 +283,16 @@ static int on_request(sd_event_source *s, int fd, uint32_t revents, void *userda
         g_assert_true((size_t) k >= sizeof(int32_t) + sizeof(struct nlmsghdr));
         memcpy(&protocol, in, sizeof(protocol));
         g_assert_cmpint(h->nlmsg_len, ==, (size_t) k - sizeof(int32_t));
+        /* a killed sender's request is carried out as the kernel's rtnl/devlink code does: its
+         * answer goes nowhere */
+        if (is_set_request(h, protocol) && n->n_set_requests++ == n->kill_index && n->kill_armed) {
+                killed = true;
+                if (n->kill_when == FAKE_KERNEL_KILL_DURING)
+                        kill_now(n);
+        }
         err.error = protocol == NETLINK_ROUTE ? route_request(n, h, &reply) : generic_request(n, h, &reply);
+        if (killed && n->kill_armed)
+                kill_now(n);
         if (reply) {
                 nlmsg_hdr(reply)->nlmsg_seq = h->nlmsg_seq;
                 put_nlmsg(out, &len, sizeof(out), nlmsg_hdr(reply));
@@ -272,6 +303,10 @@ static int on_request(sd_event_source *s, int fd, uint32_t revents, void *userda
         g_assert_cmpint(nlmsg_append(ack, &err, sizeof(err), NLMSG_ALIGNTO), ==, 0);
         put_nlmsg(out, &len, sizeof(out), nlmsg_hdr(ack));
         nlmsg_free(ack);
+        if (killed) {
+                sd_event_source_disable_unref(s);
+                return 0;
+        }
         g_assert_true(send(fd, out, len, MSG_NOSIGNAL) == (ssize_t) len);
         return 0;
 }
@@ -393,4 +428,23 @@ EswitchMode fake_netlink_eswitch(FakeNetlink *n, const char *pf) {
 size_t fake_netlink_eswitch_changed_at(FakeNetlink *n, const char *pf) {
         Link *l = link_by_pf(n, pf);
         return l ? l->eswitch_changed_at : SIZE_MAX;
+}
+
+int fake_netlink_kill_at(FakeNetlink *n, size_t index, FakeKernelKill when, pid_t pid) {
+        if (!n || pid <= 0)
+                return -EINVAL;
+        n->kill_armed = true;
+        n->killed = false;
+        n->kill_index = n->n_set_requests + index;
+        n->kill_when = when;
+        n->kill_pid = pid;
+        return 0;
+}
+
+bool fake_netlink_killed(FakeNetlink *n) {
+        return n && n->killed;
+}
+
+size_t fake_netlink_n_set_requests(FakeNetlink *n) {
+        return n ? n->n_set_requests : 0;
 }

@@ -26,6 +26,7 @@ static const Step steps[] = {
         plan_step_autoprobe,
         plan_step_count_change,
         plan_step_vfs,
+        plan_step_leftovers,
         plan_step_restore,
         plan_step_finish,
 };
@@ -403,6 +404,91 @@ static void test_vfs_created_with_msix_only_probe_later(void **state) {
         bench_close(&b);
 }
 
+static void test_vfs_msix_steer_is_not_kept(void **state) {
+        Bench b = {};
+
+        bench_open(&b, PF "num=1 msix=64; vf 0 driver=iavf msix=4", POLICY "[VirtualFunction]\nIndex=0\nMSIXVectors=16\n",
+                   NULL, plan_step_vfs);
+        assert_int_equal(plan_step_vfs(&b.pl), 0);
+        /* back to iavf through an override for the bind, then the VF has none again, as before */
+        check_actions(b.pl.plan, ACTIONS("unbind 0000:3b:01.0 from iavf", "set 0000:3b:01.0 sriov_vf_msix_count=16",
+                                         "set 0000:3b:01.0 driver_override=iavf", "probe 0000:3b:01.0",
+                                         "check 0000:3b:01.0 is bound to iavf", "clear 0000:3b:01.0 driver_override"));
+        bench_close(&b);
+}
+
+/* ---- an interrupted apply ---- */
+
+static ApplyRecord *build_record(int autoprobe, const char *override_device, const char *override) {
+        ApplyRecord *r;
+
+        assert_int_equal(apply_record_new(4242, 1, "/etc/sriovd.d/50-nic.conf", &r), 0);
+        r->drivers_autoprobe = autoprobe;
+        if (override_device)
+                assert_int_equal(apply_record_add_override(r, override_device, override, NULL), 1);
+        return r;
+}
+
+static void check_resumed(const char *hardware, const char *policy, const ApplyRecord *record, const char * const *want) {
+        _cleanup_(plan_freep) Plan *p = NULL;
+        PfSnapshot *pf = build_pf(hardware);
+        Policy *pol = build_policy(policy);
+        KernelCaps caps = build_caps(ALL_DRIVERS);
+
+        assert_int_equal(plan_compute_resuming(pf, pol, &caps, 0, record, &p), 0);
+        check_actions(p, want);
+        kernel_caps_clear(&caps);
+        policy_free(pol);
+        pf_snapshot_free(pf);
+}
+
+/* Killed after the VFs were created with autoprobe held off: the policy, silent about autoprobe,
+ * gets the PF's value from before the apply back, which the PF alone no longer shows. */
+static void test_resume_puts_autoprobe_back(void **state) {
+        _cleanup_(apply_record_freep) ApplyRecord *r = build_record(1, NULL, NULL);
+        const char *hw = PF "num=2 autoprobe=0; vf 0 override=vfio-pci; vf 1";
+
+        check_resumed(hw, POLICY "NumVFs=2\nVFDriver=vfio-pci\n", r,
+                      ACTIONS("set 0000:3b:00.0 sriov_drivers_autoprobe=1", "probe 0000:3b:01.0",
+                              "check 0000:3b:01.0 is bound to vfio-pci", "set 0000:3b:01.1 driver_override=vfio-pci",
+                              "probe 0000:3b:01.1", "check 0000:3b:01.1 is bound to vfio-pci"));
+        /* without the record, 0 is the PF's own value */
+        check_resumed(hw, POLICY "NumVFs=2\nVFDriver=vfio-pci\n", NULL,
+                      ACTIONS("probe 0000:3b:01.0", "check 0000:3b:01.0 is bound to vfio-pci",
+                              "set 0000:3b:01.1 driver_override=vfio-pci", "probe 0000:3b:01.1",
+                              "check 0000:3b:01.1 is bound to vfio-pci"));
+}
+
+/* The policy changed meanwhile and no longer names a VF driver: the override the interrupted
+ * apply wrote goes, and the VFs it left unprobed are probed, as the kernel would have. A VF on a
+ * driver, in use, or with an override of somebody else's is not touched. */
+static void test_resume_undoes_leftover_overrides(void **state) {
+        _cleanup_(apply_record_freep) ApplyRecord *r = build_record(1, "0000:3b:01.0", "vfio-pci");
+
+        check_resumed(PF "num=4 autoprobe=0; vf 0 override=vfio-pci; vf 1; vf 2 driver=iavf; vf 3 override=igbvf",
+                      POLICY "NumVFs=4\n", r,
+                      ACTIONS("set 0000:3b:00.0 sriov_drivers_autoprobe=1", "clear 0000:3b:01.0 driver_override",
+                              "probe 0000:3b:01.0", "probe 0000:3b:01.1"));
+        check_resumed(PF "num=4 autoprobe=0; vf 0 override=vfio-pci; vf 1; vf 2 driver=iavf; vf 3 override=igbvf",
+                      POLICY "NumVFs=4\n", NULL, NO_ACTIONS);
+        /* DriversAutoprobe=no: the override goes, nothing is probed */
+        check_resumed(PF "num=2 autoprobe=0; vf 0 override=vfio-pci; vf 1", POLICY "NumVFs=2\nDriversAutoprobe=no\n", r,
+                      ACTIONS("clear 0000:3b:01.0 driver_override"));
+}
+
+/* The same for a driverless PF the interrupted apply was binding to pci-pf-stub. */
+static void test_resume_undoes_pf_override(void **state) {
+        _cleanup_(apply_record_freep) ApplyRecord *r = build_record(-1, "0000:5e:00.0", "pci-pf-stub");
+
+        check_resumed("pf 0000:5e:00.0 total=8 num=0 override=pci-pf-stub", "[Match]\nPCIAddress=0000:5e:00.0\n", r,
+                      ACTIONS("clear 0000:5e:00.0 driver_override"));
+        /* still wanted: the bind goes on */
+        check_resumed("pf 0000:5e:00.0 total=8 num=0 override=pci-pf-stub",
+                      "[Match]\nPCIAddress=0000:5e:00.0\n[PhysicalFunction]\nNumVFs=2\nUnmanaged=pf-stub\n", r,
+                      ACTIONS("probe 0000:5e:00.0", "check 0000:5e:00.0 is bound to pci-pf-stub",
+                              "set 0000:5e:00.0 sriov_numvfs=2", "wait until 0000:5e:00.0 has 2 VFs"));
+}
+
 /* ---- restore ---- */
 
 static void test_restore(void **state) {
@@ -488,6 +574,10 @@ int main(void) {
                 cmocka_unit_test(test_vfs_in_order),
                 cmocka_unit_test(test_vfs_in_use_or_missing_are_left_alone),
                 cmocka_unit_test(test_vfs_created_with_msix_only_probe_later),
+                cmocka_unit_test(test_vfs_msix_steer_is_not_kept),
+                cmocka_unit_test(test_resume_puts_autoprobe_back),
+                cmocka_unit_test(test_resume_undoes_leftover_overrides),
+                cmocka_unit_test(test_resume_undoes_pf_override),
                 cmocka_unit_test(test_restore),
                 cmocka_unit_test(test_finish),
                 cmocka_unit_test(test_finish_pending),
