@@ -105,7 +105,8 @@ int job_match_and_plan(Job *j, const PfSnapshot *s, MatchResult *ret_match, Plan
         if (r >= 0 && match.policy)
                 r = kernel_caps_read(&caps);
         if (r >= 0 && match.policy)
-                r = plan_compute_resuming(s, match.policy, &caps, j->flags, j->record, &plan);
+                r = plan_compute_resuming(s, match.policy, &caps,
+                                          j->flags | (j->record && j->record_foreign ? PLAN_RESUMING : 0), j->record, &plan);
         kernel_caps_clear(&caps);
         if (r < 0) {
                 match_result_clear(&match);

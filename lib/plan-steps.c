@@ -263,8 +263,16 @@ static int plan_vf(Planner *pl, unsigned index) {
         VfView v;
         int r;
 
-        if (!want && want_msix < 0)
-                return 0;
+        if (!want && want_msix < 0) {
+                /* Created while autoprobe was held off for the VFs that get a driver: probed
+                 * once it is back on, as the kernel would have. */
+                if (!pl->resize || !pl->setup_vfs || planner_final_autoprobe(pl) <= 0)
+                        return 0;
+                r = vf_view(pl, index, &v);
+                if (r <= 0)
+                        return r;
+                return strv_extend(&pl->probe_later, v.address);
+        }
         r = vf_view(pl, index, &v);
         if (r < 0)
                 return r;
@@ -339,13 +347,15 @@ static bool vf_planned(const Planner *pl, const VfSnapshot *v) {
 
 /* An interrupted apply's leftovers on a device the policy no longer steers: a driver_override it
  * wrote goes back to what was there, and the VFs it created while autoprobe was held off are
- * probed, once, as the kernel would have probed them, when this plan turns autoprobe back on.
+ * probed, once, as the kernel would have probed them: when this plan turns autoprobe back on, or
+ * in the first plan after another sriovd's unfinished apply.
  * Devices bound to a driver, or in use, are left as they are. */
 int plan_step_leftovers(Planner *pl) {
         const PfSnapshot *pf = pl->pf;
         const RecordedOverride *o;
         EnablePath path = pl->plan->path;
-        bool reprobe = pf->drivers_autoprobe == 0 && planner_final_autoprobe(pl) > 0;
+        /* once: a VF no driver takes stays unbound, and is not probed again each round */
+        bool reprobe = planner_final_autoprobe(pl) > 0 && (pf->drivers_autoprobe == 0 || (pl->flags & PLAN_RESUMING));
         int r;
 
         if (!pl->record)

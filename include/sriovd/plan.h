@@ -64,6 +64,7 @@ typedef struct Plan {
 /* Hints the executor learned from the kernel that sysfs does not show. */
 typedef enum PlanFlags {
         PLAN_PF_DRIVER_CANNOT_SRIOV = 1 << 0, /* sriov_numvfs answered ENOENT: no sriov_configure */
+        PLAN_RESUMING = 1 << 1,               /* the first plan after another sriovd's unfinished apply */
 } PlanFlags;
 
 Plan *plan_free(Plan *p);

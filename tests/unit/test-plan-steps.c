@@ -417,6 +417,24 @@ static void test_vfs_msix_steer_is_not_kept(void **state) {
         bench_close(&b);
 }
 
+/* Autoprobe is held off while VF 0 gets its driver: the VFs the policy gives none are probed once
+ * it is back, as the kernel would have probed them. */
+static void test_vfs_created_without_a_driver_are_probed_after(void **state) {
+        _cleanup_(plan_freep) Plan *p = NULL;
+        PfSnapshot *pf = build_pf(PF "num=0 autoprobe=1");
+        Policy *pol = build_policy(POLICY "NumVFs=3\n[VirtualFunction]\nIndex=0\nDriver=vfio-pci\n");
+        KernelCaps caps = build_caps(ALL_DRIVERS);
+
+        assert_int_equal(plan_compute(pf, pol, &caps, 0, &p), 0);
+        check_actions(p, ACTIONS("set 0000:3b:00.0 sriov_drivers_autoprobe=0", "set 0000:3b:00.0 sriov_numvfs=3",
+                                 "wait until 0000:3b:00.0 has 3 VFs", "set 0000:3b:01.0 driver_override=vfio-pci",
+                                 "probe 0000:3b:01.0", "check 0000:3b:01.0 is bound to vfio-pci",
+                                 "set 0000:3b:00.0 sriov_drivers_autoprobe=1", "probe 0000:3b:01.1", "probe 0000:3b:01.2"));
+        kernel_caps_clear(&caps);
+        policy_free(pol);
+        pf_snapshot_free(pf);
+}
+
 /* ---- an interrupted apply ---- */
 
 static ApplyRecord *build_record(int autoprobe, const char *override_device, const char *override) {
@@ -575,6 +593,7 @@ int main(void) {
                 cmocka_unit_test(test_vfs_in_use_or_missing_are_left_alone),
                 cmocka_unit_test(test_vfs_created_with_msix_only_probe_later),
                 cmocka_unit_test(test_vfs_msix_steer_is_not_kept),
+                cmocka_unit_test(test_vfs_created_without_a_driver_are_probed_after),
                 cmocka_unit_test(test_resume_puts_autoprobe_back),
                 cmocka_unit_test(test_resume_undoes_leftover_overrides),
                 cmocka_unit_test(test_resume_undoes_pf_override),
