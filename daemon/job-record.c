@@ -62,14 +62,16 @@ static bool writer_running(const ApplyRecord *rec) {
         close(fd);
         if (n <= 0)
                 return false;
+        /* "sriovd-write\0PATH\0VALUE\0", as the record has it: "PATH VALUE" */
+        if (buf[n - 1] == '\0')
+                n--;
         buf[n] = '\0';
-        /* "sriovd-write\0PATH\0VALUE\0" */
         for (ssize_t i = 0; i < n; i++)
                 if (buf[i] == '\0')
                         buf[i] = ' ';
         if (asprintf(&want, "sriovd-write %s", rec->writer_write) < 0)
                 return false;
-        return strncmp(buf, want, strlen(want)) == 0;
+        return streq(buf, want);
 }
 
 void job_record_load(Job *j) {
@@ -156,8 +158,6 @@ void job_record_found(Job *j) {
                 return;
         log_internal(LOG_NOTICE, 0, j->address, rec->policy, NULL, "%s; finishing it", text);
         j->hooks->interrupted(j->userdata, text);
-        free(j->result->interrupted);
-        j->result->interrupted = TAKE_PTR(text);
 }
 
 /* The device's driver_override as the snapshot has it; NULL for a VF this plan creates. */

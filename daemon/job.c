@@ -37,7 +37,6 @@ JobResult *job_result_free(JobResult *r) {
         strv_free(r->shadowed);
         free(r->vf_net);
         free(r->net_warning);
-        free(r->interrupted);
         return mfree(r);
 }
 
@@ -190,7 +189,9 @@ void job_run(Job *j) {
         bool settings_ahead = false;
 
         job_record_load(j);
-        for (bool over = job_record_wait_writer(j) > 0; !over;) {
+        if (job_record_wait_writer(j) > 0)
+                goto finish;
+        for (;;) {
                 _cleanup_strv_free_ char **vfs_before = NULL;
                 const Plan *plan;
                 int r;
@@ -244,6 +245,7 @@ void job_run(Job *j) {
                         break;
                 /* r == -EAGAIN or all done: plan again from a fresh snapshot */
         }
+finish:
         /* After writes that did not end in sync, report the PF as the writes left it. */
         if (res->n_writes > 0 && (res->outcome == JOB_FAILED || res->outcome == JOB_PENDING)) {
                 PfSnapshot *after = NULL;

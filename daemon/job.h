@@ -44,7 +44,6 @@ typedef struct JobResult {
         bool has_vf_net;                /* they were read (the policy has netdev settings and the PF a netdev) */
         char *net_warning;              /* netdev settings that cannot take effect, with file:line */
         EswitchMode eswitch_mode;       /* as read, _ESWITCH_MODE_INVALID when not asked */
-        char *interrupted;              /* what an apply the last sriovd did not finish left, as found */
 } JobResult;
 
 JobResult *job_result_free(JobResult *r);

@@ -396,6 +396,41 @@ static void test_crash_matrix(void **state) {
         assert_int_equal(totals.points, 2 * n_writes_total);
 }
 
+static bool one_hung(FakeKernel *k, void *userdata) {
+        return fake_kernel_n_hung(k) == 1;
+}
+
+/* Killed while its writer process waits in the kernel with the count: the writer outlives it, and
+ * the next sriovd touches nothing of that PF until the write has returned, saying why meanwhile. */
+static void test_restart_waits_for_the_writer_left_behind(void **state) {
+        const Scenario *s = &scenarios[0];
+        size_t received;
+        Host h;
+
+        snprintf(current, sizeof(current), "%s: killed with its count write hung", s->name);
+        host_open(&h, s);
+        assert_int_equal(fake_kernel_inject(h.kernel, PF, "sriov_numvfs", FAKE_KERNEL_HANG, 1), 0);
+        daemon_start(h.daemon);
+        check(&h, fake_kernel_run(h.kernel, 10 * SECOND, one_hung, NULL) >= 0);
+        assert_int_equal(fake_kernel_kill_process(daemon_pid(h.daemon)), 0);
+        (void) daemon_wait_exit(h.daemon, 5 * SECOND);
+        check(&h, fake_kernel_n_hung(h.kernel) == 1);
+
+        received = fake_kernel_n_received(h.kernel);
+        daemon_start(h.daemon);
+        check(&h, daemon_wait_log(h.daemon, "waiting for the write the last sriovd left in the kernel", 10 * SECOND));
+        daemon_settle(h.daemon, SECOND);
+        check(&h, fake_kernel_n_received(h.kernel) == received);
+
+        fake_kernel_release_hangs(h.kernel);
+        check(&h, daemon_wait_ready(h.daemon, 20 * SECOND));
+        check(&h, daemon_wait_status(h.daemon, s->status, 10 * SECOND));
+        check_converged(&h, s);
+        check_needed_only(&h, received);
+        assert_int_equal(daemon_stop(h.daemon), 0);
+        host_close(&h);
+}
+
 static int group_setup(void **state) {
         bus = test_bus_start(BUS_SYSTEM_CONFIG);
         return 0;
@@ -409,6 +444,7 @@ static int group_teardown(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_crash_matrix),
+                cmocka_unit_test(test_restart_waits_for_the_writer_left_behind),
         };
 
         if (getenv("SRIOVD_TEST_FILTER"))
