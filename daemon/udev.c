@@ -110,8 +110,12 @@ static int pf_find_uninitialized(const char *address, char **ret_device) {
                 if (de->d_name[0] == '.')
                         continue;
                 snprintf(path, sizeof(path), "%s/net/%s", syspath, de->d_name);
-                if (sd_device_new_from_syspath(&n, path) < 0)
-                        continue;   /* renamed or gone meanwhile: its event follows */
+                /* Renamed (or removed) since readdir(): udev is renaming it right now, and has
+                 * not written its database entry yet. Its event follows and checks again. */
+                if (sd_device_new_from_syspath(&n, path) < 0) {
+                        *ret_device = strdup(de->d_name);
+                        return *ret_device ? 1 : -ENOMEM;
+                }
                 r = device_initialized(n, de->d_name, ret_device);
                 if (r != 0)
                         return r;
