@@ -161,15 +161,31 @@ static void set_state(Pf *pf, PfState state, int error, const char *reason) {
         pf->reason = reason ? strdup(reason) : NULL;
 }
 
-static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        Pf *pf = userdata;
-        _cleanup_free_ char *action = worker_current_action(pf->worker), *reason = NULL;
+/* "applying has not finished after 30s; set X=Y has not returned", or NULL when that is what
+ * reason already says or the worker sits between two writes. */
+static char *timeout_reason(Pf *pf) {
+        _cleanup_free_ char *action = worker_current_action(pf->worker);
         uint64_t t = pf->context->config->apply_timeout_usec / 1000000;
+        char *reason;
 
-        pf->timeout_source = sd_event_source_disable_unref(pf->timeout_source);
+        if (pf->reason && !action)
+                return NULL;
         if (asprintf(&reason, "applying has not finished after %" PRIu64 "s%s%s%s", t,
                      action ? "; " : "", strempty(action), action ? " has not returned" : "") < 0)
-                reason = NULL;
+                return NULL;
+        if (streq_ptr(reason, pf->reason))
+                return mfree(reason);
+        return reason;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Pf *pf = userdata;
+        _cleanup_free_ char *reason = NULL;
+
+        pf->timeout_source = sd_event_source_disable_unref(pf->timeout_source);
+        free(pf->reason);
+        pf->reason = NULL;
+        reason = timeout_reason(pf);
         pf->timed_out = true;
         set_state(pf, PF_STATE_FAILED, ETIMEDOUT, reason);
         log_internal(LOG_ERR, 0, pf->address, pf->policy, SRIOVD_MESSAGE_FAILED, "%s", strna(reason));
@@ -433,7 +449,18 @@ void pf_process_progress(Pf *pf) {
                 pf->interrupted = interrupted;
                 notify_changed(pf);
         }
-        if (pf->state == PF_STATE_APPLYING || pf->timed_out || !worker_busy(pf->worker) || !worker_writing(pf->worker))
+        if (pf->timed_out && worker_busy(pf->worker)) {
+                /* The slow write returned and the apply went on: the status names the one now in
+                 * the kernel, not the one the timeout caught. */
+                _cleanup_free_ char *reason = timeout_reason(pf);
+
+                if (reason) {
+                        set_state(pf, PF_STATE_FAILED, ETIMEDOUT, reason);
+                        notify_changed(pf);
+                }
+                return;
+        }
+        if (pf->state == PF_STATE_APPLYING || !worker_busy(pf->worker) || !worker_writing(pf->worker))
                 return;
         set_state(pf, PF_STATE_APPLYING, 0, NULL);
         notify_changed(pf);

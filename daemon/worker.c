@@ -87,6 +87,9 @@ static void hook_set_current(void *userdata, const char *what) {
         pthread_mutex_lock(&w->lock);
         free(w->current);
         w->current = s;
+        /* An apply past its timeout names the write it waits on; tell the loop when that moves on. */
+        if (s)
+                notify(w);
         pthread_mutex_unlock(&w->lock);
 }
 

@@ -422,9 +422,42 @@ static void test_pf_removed_while_binding_vf(void **state) {
         assert_int_equal(daemon_stop(t->daemon), 0);
 }
 
+/* A write slower than ApplyTimeoutSec returns and the next one hangs: the status names the write
+ * in the kernel now, not the one the timeout caught. */
+static void test_timed_out_apply_names_the_write_it_waits_on(void **state) {
+        Test *t = *state;
+        const char *pf = "0000:3b:00.0", *reason = NULL;
+        char *vf0;
+
+        assert_int_equal(fake_kernel_load(t->kernel, "module vfio-pci\npf 0000:3b:00.0 " NIC_HW " numvfs=2"), 0);
+        vf0 = strdupa(vf_address(t->kernel, pf, 0));
+        assert_int_equal(fake_kernel_set_latency(t->kernel, pf, "sriov_drivers_autoprobe", 4 * SECOND), 0);
+        assert_int_equal(fake_kernel_inject(t->kernel, vf0, "driver_override", FAKE_KERNEL_HANG, 0), 0);
+        daemon_write_policy(t->daemon, "50-nic.conf", "[Match]\nDriver=ice\n[PhysicalFunction]\n" NIC_POLICY);
+        daemon_start(t->daemon);
+        check(t, daemon_wait_log(t->daemon, "applying has not finished after 2s; set 0000:3b:00.0 sriov_drivers_autoprobe=0 has not returned",
+                                 10 * SECOND));
+        check(t, fake_kernel_run(t->kernel, 10 * SECOND, one_hung, NULL) >= 0);
+        for (unsigned a = 0; a < 40; a++) {
+                json_object *status = status_json(t->kernel, t->daemon);
+
+                reason = strdupa(strna(status_field(status_find_pf(status, pf), "reason")));
+                json_object_put(status);
+                if (strstr(reason, "driver_override"))
+                        break;
+                daemon_settle(t->daemon, SECOND / 4);
+        }
+        if (!streq(reason, "applying has not finished after 2s; set 0000:3b:01.0 driver_override=vfio-pci has not returned"))
+                fail_msg("reason: %s", reason);
+        fake_kernel_release_hangs(t->kernel);
+        check(t, daemon_wait_status(t->daemon, "1 PF, 2 VFs", 10 * SECOND));
+        assert_int_equal(daemon_stop(t->daemon), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_every_write_every_error, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_timed_out_apply_names_the_write_it_waits_on, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bus_files_every_error, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_pf_removed_mid_write, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vf_removed_while_binding, setup, teardown),
