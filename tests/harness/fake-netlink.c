@@ -54,7 +54,7 @@ struct FakeNetlink {
         size_t n_links;
         Fail fails[FAILS_MAX];
         size_t n_fails;
-        size_t n_set_requests;  /* changes asked for: RTM_SETLINK and devlink's eswitch set */
+        size_t n_set_requests;  /* changes asked for: rtnetlink's RTM_NEWLINK and devlink's eswitch set */
         bool kill_armed, killed;
         size_t kill_index;
         FakeKernelKill kill_when;
@@ -62,8 +62,9 @@ struct FakeNetlink {
 };
 
 static bool is_set_request(const struct nlmsghdr *h, int32_t protocol) {
+        /* VF settings go as RTM_NEWLINK on an existing link, as iproute2's `ip link set` sends them */
         if (protocol == NETLINK_ROUTE)
-                return h->nlmsg_type == RTM_SETLINK;
+                return h->nlmsg_type == RTM_NEWLINK;
         return h->nlmsg_type == DEVLINK_FAMILY && ((const struct genlmsghdr *) nlmsg_data(h))->cmd == DEVLINK_CMD_ESWITCH_SET;
 }
 

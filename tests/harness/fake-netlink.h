@@ -40,7 +40,7 @@ EswitchMode fake_netlink_eswitch(FakeNetlink *n, const char *pf);
 /* The fake kernel's write count when the mode last changed: orders it against sysfs writes. */
 size_t fake_netlink_eswitch_changed_at(FakeNetlink *n, const char *pf);
 
-/* Crashes, as fake_kernel_kill_at() for sysfs: pid is killed at change request number index (RTM_SETLINK
+/* Crashes, as fake_kernel_kill_at() for sysfs: pid is killed at change request number index (RTM_NEWLINK
  * or the eswitch set, counted from the call on), as it arrives or once it took effect. The request is
  * carried out either way; nobody gets its answer. */
 int fake_netlink_kill_at(FakeNetlink *n, size_t index, FakeKernelKill when, pid_t pid);

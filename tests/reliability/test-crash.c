@@ -81,6 +81,20 @@ static const Scenario scenarios[] = {
                 .status = "1 PF, 4 VFs",
         },
         {
+                /* VFs on their own driver moved to vfio-pci: each unbound first, VF 1 resized while
+                 * it has no driver */
+                .name = "VFs moved from iavf to vfio-pci, one resized on the way",
+                .hw = ICE " vf-driver=iavf numvfs=2 msix=64",
+                .policy = MATCH "NumVFs=2\nVFDriver=vfio-pci\n[VirtualFunction]\nIndex=1\nMSIXVectors=16\n",
+                .num_vfs = 2,
+                .vf_drivers = { "vfio-pci", "vfio-pci" },
+                .autoprobe = 1,
+                .unmanaged_autoprobe = -1,
+                .pf_driver = "ice",
+                .vf1_msix = 16,
+                .status = "1 PF, 2 VFs",
+        },
+        {
                 /* mainline's path for a PF without a driver: its driver_override, then a probe */
                 .name = "a driverless PF through pci-pf-stub",
                 .hw = "pf " PF " vendor=1b36 device=0011 totalvfs=4",
