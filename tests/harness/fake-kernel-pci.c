@@ -543,6 +543,7 @@ static void sriov_disable(FakeKernel *k, Device *pf) {
                 device_remove_from_testbed(k, vf);
                 g_autofree char *virtfn = g_strdup_printf("%s/virtfn%u", pf->syspath, i);
                 sysfs_remove(k, virtfn);
+                iommu_group_release(k, vf);
                 g_hash_table_remove(k->devices, vf->bdf);
         }
         g_ptr_array_set_size(pf->vfs, 0);
@@ -936,6 +937,7 @@ int fake_kernel_remove_pf(FakeKernel *k, const char *bdf) {
         device_remove_from_testbed(k, pf);
         g_hash_table_foreach_remove(k->reserved, reserved_by, pf->bdf);
         g_ptr_array_remove(k->pfs, pf);
+        iommu_group_release(k, pf);
         g_hash_table_remove(k->devices, pf->bdf);
         return 0;
 }

@@ -129,6 +129,8 @@ struct FakeKernel {
         sd_event_source *blocked_timer;
 
         GHashTable *devices;    /* bdf -> Device* (owned) */
+        GHashTable *iommu_groups;       /* the group numbers in use, each + 1 */
+        int iommu_free_hint;            /* no group below this one is free */
         GPtrArray *pfs;         /* Device*, in declaration order */
         GHashTable *reserved;   /* bdf -> owner description: every address a PF may use */
         GHashTable *drivers;    /* name -> Driver* (owned) */
@@ -170,6 +172,7 @@ char *device_attribute_value(FakeKernel *k, Device *d, const char *attribute);
 bool device_attribute_is_modeled(Device *d, const char *attribute);
 bool device_attribute_is_writable(Device *d, const char *attribute);
 int iommu_group_allocate(FakeKernel *k);
+void iommu_group_release(FakeKernel *k, Device *d);     /* the number is free again */
 int iommu_group_create(FakeKernel *k, Device *d);
 void iommu_group_destroy(FakeKernel *k, Device *d);
 int vfio_files_create(FakeKernel *k, Device *d);

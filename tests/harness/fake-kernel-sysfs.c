@@ -380,20 +380,23 @@ void device_remove_from_testbed(FakeKernel *k, Device *d) {
 }
 
 int iommu_group_allocate(FakeKernel *k) {
-        /* like the kernel's ida: the lowest free number */
-        g_autoptr(GHashTable) used = g_hash_table_new(g_direct_hash, g_direct_equal);
-        GHashTableIter it;
-        gpointer value;
-        g_hash_table_iter_init(&it, k->devices);
-        while (g_hash_table_iter_next(&it, NULL, &value)) {
-                Device *d = value;
-                if (d->iommu_group >= 0)
-                        g_hash_table_add(used, GINT_TO_POINTER(d->iommu_group + 1));
-        }
-        int n = 0;
-        while (g_hash_table_contains(used, GINT_TO_POINTER(n + 1)))
+        /* like the kernel's ida: the lowest free number; the hint keeps a host of thousands of VFs
+         * from scanning every group for each new one */
+        int n = k->iommu_free_hint;
+
+        while (g_hash_table_contains(k->iommu_groups, GINT_TO_POINTER(n + 1)))
                 n++;
+        g_hash_table_add(k->iommu_groups, GINT_TO_POINTER(n + 1));
+        k->iommu_free_hint = n + 1;
         return n;
+}
+
+void iommu_group_release(FakeKernel *k, Device *d) {
+        if (d->iommu_group < 0)
+                return;
+        g_hash_table_remove(k->iommu_groups, GINT_TO_POINTER(d->iommu_group + 1));
+        if (d->iommu_group < k->iommu_free_hint)
+                k->iommu_free_hint = d->iommu_group;
 }
 
 int iommu_group_create(FakeKernel *k, Device *d) {

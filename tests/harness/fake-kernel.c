@@ -378,6 +378,7 @@ int fake_kernel_new(FakeKernel **ret) {
         k->next_ifindex = 2;
         k->requests = g_ptr_array_new_with_free_func((GDestroyNotify) request_free);
         k->devices = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify) device_free);
+        k->iommu_groups = g_hash_table_new(g_direct_hash, g_direct_equal);
         k->pfs = g_ptr_array_new();
         k->reserved = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         k->drivers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify) driver_free);
@@ -436,6 +437,7 @@ FakeKernel *fake_kernel_free(FakeKernel *k) {
 
         g_clear_pointer(&k->pfs, g_ptr_array_unref);
         g_clear_pointer(&k->devices, g_hash_table_unref);
+        g_clear_pointer(&k->iommu_groups, g_hash_table_unref);
         g_clear_pointer(&k->reserved, g_hash_table_unref);
         g_clear_pointer(&k->drivers, g_hash_table_unref);
         g_clear_pointer(&k->udev_held, g_hash_table_unref);
