@@ -139,13 +139,13 @@ void job_record_found(Job *j) {
         time_t t;
         unsigned on, wanted;
 
-        if (!rec || !j->record_foreign || j->record_reported || !s || !j->policy)
+        if (!rec || !j->record_foreign || j->record_reported || !s)
                 return;
         j->record_reported = true;
         t = (time_t) (rec->realtime_usec / 1000000);
         if (localtime_r(&t, &tm))
                 (void) strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-        on = vfs_on_policy_driver(j, s, &wanted);
+        on = j->policy ? vfs_on_policy_driver(j, s, &wanted) : (wanted = 0);
         if (wanted > 0 && asprintf(&vfs, ", %u of them on their policy's driver", on) < 0)
                 return;
         if (rec->drivers_autoprobe >= 0 &&
@@ -156,7 +156,8 @@ void job_record_found(Job *j) {
                      when, strna(rec->policy), s->num_vfs, s->num_vfs == 1 ? "" : "s", strempty(vfs),
                      strempty(autoprobe)) < 0)
                 return;
-        log_internal(LOG_NOTICE, 0, j->address, rec->policy, NULL, "%s; finishing it", text);
+        log_internal(LOG_NOTICE, 0, j->address, rec->policy, NULL, "%s; %s", text,
+                     j->policy ? "finishing it" : "no policy matches the PF now: putting back what that apply changed for the time being");
         j->hooks->interrupted(j->userdata, text);
 }
 
@@ -235,7 +236,9 @@ void job_record_end(Job *j) {
         JobOutcome o = j->result->outcome;
 
         /* Until the PF is as its policy says, what the record saved is still to be put back. */
-        if (record_dir && j->record && (o == JOB_APPLIED || o == JOB_IN_SYNC || o == JOB_GONE)) {
+        bool unmanaged_done = o == JOB_UNMANAGED && !(j->result->plan && j->result->plan->state == PLAN_PENDING);
+
+        if (record_dir && j->record && (o == JOB_APPLIED || o == JOB_IN_SYNC || o == JOB_GONE || unmanaged_done)) {
                 int r = apply_record_remove(record_dir, j->address);
                 if (r < 0)
                         log_internal(LOG_WARNING, r, j->address, NULL, NULL, "cannot remove the apply record: %s", strerror(-r));

@@ -101,11 +101,14 @@ int job_match_and_plan(Job *j, const PfSnapshot *s, MatchResult *ret_match, Plan
         int r;
 
         r = policy_match(j->policies->policies, j->policies->n_policies, s, &match);
-        if (r >= 0 && match.policy)
+        if (r >= 0 && (match.policy || j->record))
                 r = kernel_caps_read(&caps);
         if (r >= 0 && match.policy)
                 r = plan_compute_resuming(s, match.policy, &caps,
                                           j->flags | (j->record && j->record_foreign ? PLAN_RESUMING : 0), j->record, &plan);
+        else if (r >= 0 && j->record)
+                /* the policy went while an apply of it was unfinished: what it held off goes back */
+                r = plan_compute_leftovers(s, &caps, j->flags, j->record, &plan);
         kernel_caps_clear(&caps);
         if (r < 0) {
                 match_result_clear(&match);
@@ -146,8 +149,10 @@ static int evaluate(Job *j) {
         j->policy = match.policy;
         if (!match.policy) {
                 match_result_clear(&match);
-                return job_finish(j, JOB_UNMANAGED, 0, NULL);
+                j->leftovers = plan && plan->state == PLAN_APPLY;
+                return j->leftovers ? 0 : job_finish(j, JOB_UNMANAGED, 0, NULL);
         }
+        j->leftovers = false;
         res->policy = strdup(match.policy->path);
         res->policy_fingerprint = match.policy->fingerprint;
         res->shadowed = calloc(1, sizeof(char *));
@@ -211,7 +216,7 @@ void job_run(Job *j) {
                         break;
                 }
                 /* The eswitch mode first: VFs are created in the mode they will live in. */
-                if (job_apply_eswitch(j) > 0)
+                if (!j->leftovers && job_apply_eswitch(j) > 0)
                         break;
                 if (plan->n_actions == 0) {
                         /* VFs in use keep their count, and still get their netdev settings. */
@@ -233,7 +238,7 @@ void job_run(Job *j) {
                 job_record_update(j);
                 r = 0;
                 for (size_t i = 0; i < plan->n_actions && r == 0; i++) {
-                        if (!settings_ahead && settings_go_ahead(plan, i, j->address)) {
+                        if (!settings_ahead && !j->leftovers && settings_go_ahead(plan, i, j->address)) {
                                 settings_ahead = true;
                                 r = job_apply_vf_net_ahead(j);
                                 if (r != 0)

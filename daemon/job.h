@@ -75,6 +75,7 @@ typedef struct Job {
         void *userdata;
         PolicySet *policies;
         const Policy *policy;   /* the match of the last evaluation; policies keeps it alive */
+        bool leftovers;         /* no policy matches: only an unfinished apply's leftovers are put back */
         PlanFlags flags;
         uint64_t deadline;
         const char *netlink_relay;
@@ -125,7 +126,8 @@ void job_record_found(Job *j);
 void job_record_update(Job *j);
 /* A writer process was started for this write. */
 void job_record_writer(Job *j, pid_t pid, const char *path, const char *value);
-/* At the job's end: the record goes once the PF is as its policy says. */
+/* At the job's end: the record goes once the PF is as its policy says, or no policy matches and
+ * nothing it recorded is left to put back. */
 void job_record_end(Job *j);
 
 /* ---- the stages: each returns 0 to go on, 1 when the job is over (result set) ---- */

@@ -416,7 +416,11 @@ void pf_process_result(Pf *pf) {
                              res->no_retry ? "; not retried by itself (a reload, or the PF's driver changing, tries again)" : "");
                 break;
         case JOB_UNMANAGED:
-                if (changed)
+                if (res->n_writes > 0)
+                        log_internal(LOG_INFO, 0, pf->address, NULL, NULL,
+                                     "no policy matches; what an unfinished apply changed for the time being is put back "
+                                     "(%u writes), and the PF is otherwise left alone", res->n_writes);
+                else if (changed)
                         log_internal(LOG_INFO, 0, pf->address, NULL, NULL, "no policy matches; the PF is left alone");
                 break;
         default:

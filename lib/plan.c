@@ -72,6 +72,15 @@ static int (* const plan_steps[])(Planner *pl) = {
         plan_step_finish,
 };
 
+/* What the PF had before an apply begun earlier changed it is what the record says, not what it has now. */
+static void use_record(Planner *pl, const ApplyRecord *record) {
+        pl->record = record;
+        if (record && record->drivers_autoprobe >= 0)
+                pl->orig_ap = record->drivers_autoprobe;
+        if (record && record->unmanaged_autoprobe >= 0)
+                pl->orig_uap = record->unmanaged_autoprobe;
+}
+
 int plan_compute_resuming(const PfSnapshot *pf, const Policy *policy, const KernelCaps *caps, PlanFlags flags,
                           const ApplyRecord *record, Plan **ret) {
         _cleanup_(planner_done) Planner pl = {};
@@ -80,13 +89,42 @@ int plan_compute_resuming(const PfSnapshot *pf, const Policy *policy, const Kern
         r = planner_init(&pl, pf, policy, caps, flags);
         if (r < 0)
                 return r;
-        pl.record = record;
-        if (record && record->drivers_autoprobe >= 0)
-                pl.orig_ap = record->drivers_autoprobe;
-        if (record && record->unmanaged_autoprobe >= 0)
-                pl.orig_uap = record->unmanaged_autoprobe;
+        use_record(&pl, record);
         for (size_t i = 0; i < ELEMENTSOF(plan_steps) && !pl.done; i++) {
                 r = plan_steps[i](&pl);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(pl.plan);
+        return 0;
+}
+
+/* A policy that sets nothing leaves the count, the drivers and the MSI-X counts alone; the record
+ * alone decides what changes. */
+static int (* const leftover_steps[])(Planner *pl) = {
+        plan_step_guard,
+        plan_step_autoprobe,
+        plan_step_leftovers,
+        plan_step_finish,
+};
+
+int plan_compute_leftovers(const PfSnapshot *pf, const KernelCaps *caps, PlanFlags flags, const ApplyRecord *record,
+                           Plan **ret) {
+        _cleanup_(planner_done) Planner pl = {};
+        _cleanup_(policy_freep) Policy *none = NULL;
+        int r;
+
+        if (!record)
+                return -EINVAL;
+        r = policy_new("", &none);
+        if (r < 0)
+                return r;
+        r = planner_init(&pl, pf, none, caps, flags | PLAN_RESUMING);
+        if (r < 0)
+                return r;
+        use_record(&pl, record);
+        for (size_t i = 0; i < ELEMENTSOF(leftover_steps) && !pl.done; i++) {
+                r = leftover_steps[i](&pl);
                 if (r < 0)
                         return r;
         }

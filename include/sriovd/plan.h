@@ -81,6 +81,12 @@ int plan_compute(const PfSnapshot *pf, const Policy *policy, const KernelCaps *c
  * plan_compute(). */
 int plan_compute_resuming(const PfSnapshot *pf, const Policy *policy, const KernelCaps *caps, PlanFlags flags,
                           const ApplyRecord *record, Plan **ret);
+/* A PF that no policy matches any more, with the record of an apply that did not finish: only
+ * what that apply changed for the time being goes back (the autoprobe values it held off, the
+ * driver_overrides it wrote on devices without a driver), and VFs it left unprobed are probed
+ * once. The count and every driver stay as they are. Pending while the PF is in use. */
+int plan_compute_leftovers(const PfSnapshot *pf, const KernelCaps *caps, PlanFlags flags, const ApplyRecord *record,
+                           Plan **ret);
 
 const char *plan_state_to_string(PlanState s);
 const char *enable_path_to_string(EnablePath p);

@@ -445,6 +445,82 @@ static void test_restart_waits_for_the_writer_left_behind(void **state) {
         host_close(&h);
 }
 
+/* Killed after it created the VFs and wrote VF 0's driver_override, with autoprobe held off; the
+ * policy is then removed. The next sriovd puts back what the dead one changed for the time being
+ * (autoprobe, the override), lets the kernel probe the VFs as it would have, and leaves the count. */
+static void test_restart_without_the_policy_puts_back_the_leftovers(void **state) {
+        const Scenario *s = &scenarios[0];
+        json_object *status;
+        const char *found;
+        size_t index = SIZE_MAX;
+        Host h;
+
+        snprintf(current, sizeof(current), "%s: killed, then its policy removed", s->name);
+        host_open(&h, s);
+        /* the reference order: autoprobe off, the count, VF 0's override */
+        daemon_start(h.daemon);
+        check(&h, daemon_wait_ready(h.daemon, 20 * SECOND));
+        for (size_t i = 0; i < fake_kernel_n_writes(h.kernel) && index == SIZE_MAX; i++)
+                if (streq_ptr(fake_kernel_write_at(h.kernel, i)->attribute, "driver_override"))
+                        index = i;
+        assert_int_equal(daemon_stop(h.daemon), 0);
+        host_close(&h);
+        assert_true(index != SIZE_MAX);
+
+        host_open(&h, s);
+        daemon_start(h.daemon);
+        assert_int_equal(fake_kernel_kill_at(h.kernel, index, FAKE_KERNEL_KILL_AFTER, daemon_pid(h.daemon)), 0);
+        {
+                Killed w = { .host = &h, .point = POINT_SYSFS };
+                check(&h, fake_kernel_run(h.kernel, 20 * SECOND, killed_and_settled, &w) >= 0);
+        }
+        (void) daemon_wait_exit(h.daemon, 5 * SECOND);
+        check(&h, record_exists(&h));
+        {
+                _cleanup_free_ char *autoprobe = read_attribute(h.kernel, PF, "sriov_drivers_autoprobe");
+                check(&h, streq_ptr(autoprobe, "0"));
+        }
+
+        daemon_write_policy(h.daemon, "50-pf.conf", NULL);
+        daemon_start(h.daemon);
+        check(&h, daemon_wait_ready(h.daemon, 20 * SECOND));
+        check(&h, daemon_wait_status(h.daemon, "1 PF, 4 VFs", 10 * SECOND));
+        {
+                _cleanup_free_ char *autoprobe = read_attribute(h.kernel, PF, "sriov_drivers_autoprobe");
+                check(&h, streq_ptr(autoprobe, "1"));
+        }
+        assert_int_equal(fake_kernel_num_vfs(h.kernel, PF), 4);
+        for (unsigned i = 0; i < 4; i++) {
+                const char *vf = vf_address(h.kernel, PF, i);
+                _cleanup_free_ char *o = read_attribute(h.kernel, vf, "driver_override");
+
+                if (!streq_ptr(o, "(null)") || !streq_ptr(fake_kernel_driver(h.kernel, vf), "iavf"))
+                        fail_host(&h, "VF %u: driver_override=%s, driver %s", i, strna(o), strna(fake_kernel_driver(h.kernel, vf)));
+        }
+        check(&h, !record_exists(&h));
+        status = status_json(h.kernel, h.daemon);
+        check(&h, streq_ptr(status_field(status_find_pf(status, PF), "state"), "unmanaged"));
+        found = status_field(status_find_pf(status, PF), "interrupted");
+        if (!found || !strstr(found, "did not finish: found 4 VFs"))
+                fail_host(&h, "the restart does not say what it found: %s", strna(found));
+        json_object_put(status);
+        check(&h, daemon_log_contains(h.daemon, "no policy matches the PF now: putting back what that apply changed"));
+        check(&h, daemon_log_contains(h.daemon, "changed for the time being is put back (6 writes)"));
+        assert_int_equal(daemon_stop(h.daemon), 0);
+
+        /* and that was all: a further start writes nothing */
+        {
+                size_t from = fake_kernel_n_writes(h.kernel);
+
+                daemon_start(h.daemon);
+                check(&h, daemon_wait_ready(h.daemon, 20 * SECOND));
+                daemon_settle(h.daemon, SECOND / 2);
+                check(&h, fake_kernel_n_writes(h.kernel) == from);
+                assert_int_equal(daemon_stop(h.daemon), 0);
+        }
+        host_close(&h);
+}
+
 static int group_setup(void **state) {
         bus = test_bus_start(BUS_SYSTEM_CONFIG);
         return 0;
@@ -459,6 +535,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_crash_matrix),
                 cmocka_unit_test(test_restart_waits_for_the_writer_left_behind),
+                cmocka_unit_test(test_restart_without_the_policy_puts_back_the_leftovers),
         };
 
         if (getenv("SRIOVD_TEST_FILTER"))

@@ -507,6 +507,41 @@ static void test_resume_undoes_pf_override(void **state) {
                               "set 0000:5e:00.0 sriov_numvfs=2", "wait until 0000:5e:00.0 has 2 VFs"));
 }
 
+static void check_leftovers(const char *hardware, const ApplyRecord *record, PlanState state, const char * const *want) {
+        _cleanup_(plan_freep) Plan *p = NULL;
+        PfSnapshot *pf = build_pf(hardware);
+        KernelCaps caps = build_caps(ALL_DRIVERS);
+
+        assert_int_equal(plan_compute_leftovers(pf, &caps, 0, record, &p), 0);
+        check_actions(p, want);
+        assert_int_equal(p->state, state);
+        assert_int_equal(p->desired_num_vfs, -1);
+        kernel_caps_clear(&caps);
+        pf_snapshot_free(pf);
+}
+
+/* The policy is gone since the apply that was interrupted: what that apply held off or wrote for
+ * the time being goes back; the count, the drivers and anything in use stay. */
+static void test_leftovers_without_a_policy(void **state) {
+        _cleanup_(apply_record_freep) ApplyRecord *r = build_record(1, "0000:3b:01.0", "vfio-pci");
+        _cleanup_(apply_record_freep) ApplyRecord *none = build_record(-1, NULL, NULL);
+
+        check_leftovers(PF "num=4 autoprobe=0; vf 0 override=vfio-pci; vf 1; vf 2 driver=vfio-pci override=vfio-pci; vf 3 override=igbvf",
+                        r, PLAN_APPLY,
+                        ACTIONS("set 0000:3b:00.0 sriov_drivers_autoprobe=1", "clear 0000:3b:01.0 driver_override",
+                                "probe 0000:3b:01.0", "probe 0000:3b:01.1"));
+        /* all put back already: nothing to do */
+        check_leftovers(PF "num=4; vf 0 driver=iavf; vf 1 driver=iavf; vf 2 driver=iavf; vf 3 driver=iavf", r,
+                        PLAN_IN_SYNC, NO_ACTIONS);
+        /* a record with nothing held off leaves the PF's autoprobe as it is */
+        check_leftovers(PF "num=2 autoprobe=0; vf 0 driver=iavf; vf 1 driver=iavf", none, PLAN_IN_SYNC, NO_ACTIONS);
+        /* a VF a VM holds keeps its override */
+        check_leftovers(PF "num=2 autoprobe=0; vf 0 driver=vfio-pci override=vfio-pci holder=qemu:77; vf 1 driver=iavf", r, PLAN_APPLY,
+                        ACTIONS("set 0000:3b:00.0 sriov_drivers_autoprobe=1"));
+        /* the PF on vfio-pci: nothing at all while it is */
+        check_leftovers("pf 0000:3b:00.0 driver=vfio-pci total=8 num=2 autoprobe=0; vf 0; vf 1", r, PLAN_PENDING, NO_ACTIONS);
+}
+
 /* ---- restore ---- */
 
 static void test_restore(void **state) {
@@ -597,6 +632,7 @@ int main(void) {
                 cmocka_unit_test(test_resume_puts_autoprobe_back),
                 cmocka_unit_test(test_resume_undoes_leftover_overrides),
                 cmocka_unit_test(test_resume_undoes_pf_override),
+                cmocka_unit_test(test_leftovers_without_a_policy),
                 cmocka_unit_test(test_restore),
                 cmocka_unit_test(test_finish),
                 cmocka_unit_test(test_finish_pending),
