@@ -92,17 +92,36 @@ void job_record_load(Job *j) {
         j->record_foreign = rec->pid != getpid();
 }
 
+/* "the apply sriovd 123 began at 2026-12-07 20:57:52 (/etc/sriovd.d/50-nic.conf) did not finish" */
+static char *record_unfinished(const ApplyRecord *rec) {
+        char when[64] = "", *text;
+        time_t t = (time_t) (rec->realtime_usec / 1000000);
+        struct tm tm;
+
+        if (localtime_r(&t, &tm))
+                (void) strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+        if (asprintf(&text, "the apply sriovd %d began at %s (%s) did not finish", (int) rec->pid, when, strna(rec->policy)) < 0)
+                return NULL;
+        return text;
+}
+
 int job_record_wait_writer(Job *j) {
-        _cleanup_free_ char *what = NULL;
+        _cleanup_free_ char *what = NULL, *unfinished = NULL, *text = NULL;
 
         if (!j->record || !j->record_foreign || !writer_running(j->record))
                 return 0;
         /* The last sriovd was stopped or killed while the kernel held its write. Reading the PF
          * now would wait behind the same lock, and writing would race the store: wait for it. */
-        if (asprintf(&what, "waiting for the write the last sriovd left in the kernel (pid %d: %s)",
-                     (int) j->record->writer, j->record->writer_write) < 0)
+        unfinished = record_unfinished(j->record);
+        if (!unfinished ||
+            asprintf(&what, "waiting for the write the last sriovd left in the kernel (pid %d: %s)",
+                     (int) j->record->writer, j->record->writer_write) < 0 ||
+            asprintf(&text, "%s: its write %s (pid %d) is still in the kernel", unfinished, j->record->writer_write,
+                     (int) j->record->writer) < 0)
                 return job_finish(j, JOB_FAILED, -ENOMEM, "out of memory");
         log_internal(LOG_NOTICE, 0, j->address, NULL, NULL, "%s", what);
+        /* status shows it now: what the PF looks like is known only once the write returns */
+        j->hooks->interrupted(j->userdata, text);
         job_set_current(j, what);
         while (writer_running(j->record)) {
                 if (job_cancelled(j))
@@ -133,18 +152,15 @@ static unsigned vfs_on_policy_driver(const Job *j, const PfSnapshot *s, unsigned
 void job_record_found(Job *j) {
         const PfSnapshot *s = j->result->snapshot;
         const ApplyRecord *rec = j->record;
-        _cleanup_free_ char *text = NULL, *vfs = NULL, *autoprobe = NULL;
-        char when[64] = "";
-        struct tm tm;
-        time_t t;
+        _cleanup_free_ char *text = NULL, *vfs = NULL, *autoprobe = NULL, *unfinished = NULL;
         unsigned on, wanted;
 
         if (!rec || !j->record_foreign || j->record_reported || !s)
                 return;
         j->record_reported = true;
-        t = (time_t) (rec->realtime_usec / 1000000);
-        if (localtime_r(&t, &tm))
-                (void) strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+        unfinished = record_unfinished(rec);
+        if (!unfinished)
+                return;
         on = j->policy ? vfs_on_policy_driver(j, s, &wanted) : (wanted = 0);
         if (wanted > 0 && asprintf(&vfs, ", %u of them on their policy's driver", on) < 0)
                 return;
@@ -152,8 +168,7 @@ void job_record_found(Job *j) {
             asprintf(&autoprobe, ", sriov_drivers_autoprobe=%d (%d before that apply)", s->drivers_autoprobe,
                      rec->drivers_autoprobe) < 0)
                 return;
-        if (asprintf(&text, "the apply sriovd %d began at %s (%s) did not finish: found %u VF%s%s%s", (int) rec->pid,
-                     when, strna(rec->policy), s->num_vfs, s->num_vfs == 1 ? "" : "s", strempty(vfs),
+        if (asprintf(&text, "%s: found %u VF%s%s%s", unfinished, s->num_vfs, s->num_vfs == 1 ? "" : "s", strempty(vfs),
                      strempty(autoprobe)) < 0)
                 return;
         log_internal(LOG_NOTICE, 0, j->address, rec->policy, NULL, "%s; %s", text,

@@ -435,6 +435,17 @@ static void test_restart_waits_for_the_writer_left_behind(void **state) {
         check(&h, daemon_wait_log(h.daemon, "waiting for the write the last sriovd left in the kernel", 10 * SECOND));
         daemon_settle(h.daemon, SECOND);
         check(&h, fake_kernel_n_received(h.kernel) == received);
+        /* meanwhile status says what it waits for */
+        {
+                json_object *status = status_json(h.kernel, h.daemon);
+                const char *found = status_field(status_find_pf(status, PF), "interrupted");
+
+                if (!found || !strstr(found, "did not finish: its write /sys/bus/pci/devices/" PF "/sriov_numvfs 4") ||
+                    !strstr(found, "is still in the kernel"))
+                        fail_host(&h, "while it waits, status says: %s", strna(found));
+                json_object_put(status);
+        }
+        check(&h, fake_kernel_n_received(h.kernel) == received);
 
         fake_kernel_release_hangs(h.kernel);
         check(&h, daemon_wait_ready(h.daemon, 20 * SECOND));
