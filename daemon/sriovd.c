@@ -12,6 +12,7 @@
 #include "sriovd/conf-files.h"
 #include "sriovd/parse-util.h"
 #include "udev.h"
+#include "varlink.h"
 #include "write-process.h"
 
 static void help(void) {
@@ -67,6 +68,7 @@ int main(int argc, char **argv) {
         _cleanup_(manager_freep) Manager *m = NULL;
         _cleanup_(bus_freep) Bus *bus = NULL;
         _cleanup_(udev_freep) Udev *udev = NULL;
+        _cleanup_(varlink_freep) Varlink *varlink = NULL;
         ManagerOptions o = { .log_level = -1 };
         int c, r;
 
@@ -129,6 +131,10 @@ int main(int argc, char **argv) {
         if (r < 0)
                 return 1;
         r = udev_new(m, &udev);
+        if (r < 0)
+                return 1;
+        /* Clients that connect now wait in the backlog until the loop runs, with every PF there. */
+        r = varlink_open(m, runtime_directory(), &varlink);
         if (r < 0)
                 return 1;
         r = bus_request_name(bus);

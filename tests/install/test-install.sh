@@ -26,6 +26,7 @@ expected=(
         "$(abs "$sbindir")/sriovd"
         "$(abs "$bindir")/sriovctl"
         "$unitdir/sriovd.service"
+        "$unitdir/sriovd-varlink.socket"
         "$prefix/lib/tmpfiles.d/sriovd.conf"
         "$datadir/dbus-1/system.d/org.sriovd1.conf"
         "$datadir/bash-completion/completions/sriovctl"
@@ -66,6 +67,10 @@ sed -e "s|^ExecStart=$(abs "$sbindir")/sriovd|ExecStart=$tmp/root$(abs "$sbindir
 grep -q "^ExecStart=$tmp/root" "$unit" || fail "ExecStart= does not name the installed sriovd"
 grep -q "^ExecReload=+$tmp/root" "$unit" || fail "ExecReload= does not name the installed sriovctl"
 grep -qx "BusName=org.sriovd1" "$unit" || fail "the unit does not name its bus name"
+# the socket beside the service it starts, so verify resolves its Service=
+socket=$tmp/sriovd-varlink.socket
+cp "$tmp/root$unitdir/sriovd-varlink.socket" "$socket"
+grep -qx "ListenStream=/run/sriovd/io.sriovd" "$socket" || fail "the socket is not where sriovd makes it"
 
 verify=(systemd-analyze verify)
 if [ "$man" = true ]; then
@@ -73,7 +78,7 @@ if [ "$man" = true ]; then
 else
         verify+=(--man=no)
 fi
-"${verify[@]}" "$unit" >"$tmp/verify.log" 2>&1 || { cat "$tmp/verify.log"; fail "systemd-analyze verify failed"; }
+"${verify[@]}" "$unit" "$socket" >"$tmp/verify.log" 2>&1 || { cat "$tmp/verify.log"; fail "systemd-analyze verify failed"; }
 # verify exits 0 on some problems it only prints
 if grep -v "^$" "$tmp/verify.log" | grep -q .; then
         cat "$tmp/verify.log"

@@ -32,9 +32,11 @@ forbid udev.c bus.h
 forbid udev.h bus.h
 forbid vfio-watch.c bus.h
 forbid link-watch.c bus.h
+forbid varlink.c bus.h udev.h
+forbid varlink.h bus.h udev.h
 
 # the named files must exist, or the checks above check nothing
-for f in worker.c job.c guard.c execute.c netdev-apply.c pf.c manager.c bus.c bus-pf.c udev.c vfio-watch.c; do
+for f in worker.c job.c guard.c execute.c netdev-apply.c pf.c manager.c bus.c bus-pf.c udev.c vfio-watch.c varlink.c; do
         [ -f "$daemon/$f" ] || { echo "daemon/$f is gone: update this test with the new layout" >&2; status=1; }
 done
 [ "$status" -eq 0 ] && echo "daemon layering: every include points down"

@@ -94,6 +94,8 @@ start_ready() {
         [ "$(attr $PF1 sriov_numvfs)" = 2 ] || die "start returned with $(attr $PF1 sriov_numvfs) VFs on PF1"
         [ "$(vf_drivers $PF1)" = "vfio-pci vfio-pci" ] || die "start returned with PF1's VFs on: $(vf_drivers $PF1)"
         is active systemctl is-active sriovd || die "sriovd is $(systemctl is-active sriovd)"
+        # the varlink socket, made under the sandbox in the unit's RuntimeDirectory=
+        [ -S /run/sriovd/io.sriovd ] || die "sriovd made no varlink socket: $(journalctl -u sriovd -b --no-pager | grep -F varlink)"
 }
 
 # systemctl reload with a changed policy applies it; the kernel saw sriovd's writes (which shows
