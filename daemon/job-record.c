@@ -161,7 +161,8 @@ void job_record_found(Job *j) {
         unfinished = record_unfinished(rec);
         if (!unfinished)
                 return;
-        on = j->policy ? vfs_on_policy_driver(j, s, &wanted) : (wanted = 0);
+        wanted = 0;
+        on = j->policy ? vfs_on_policy_driver(j, s, &wanted) : 0;
         if (wanted > 0 && asprintf(&vfs, ", %u of them on their policy's driver", on) < 0)
                 return;
         if (rec->drivers_autoprobe >= 0 &&

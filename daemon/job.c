@@ -149,10 +149,9 @@ static int evaluate(Job *j) {
         j->policy = match.policy;
         if (!match.policy) {
                 match_result_clear(&match);
-                j->leftovers = plan && plan->state == PLAN_APPLY;
-                return j->leftovers ? 0 : job_finish(j, JOB_UNMANAGED, 0, NULL);
+                /* what an unfinished apply left goes back; nothing else is done without a policy */
+                return plan && plan->state == PLAN_APPLY ? 0 : job_finish(j, JOB_UNMANAGED, 0, NULL);
         }
-        j->leftovers = false;
         res->policy = strdup(match.policy->path);
         res->policy_fingerprint = match.policy->fingerprint;
         res->shadowed = calloc(1, sizeof(char *));
@@ -216,7 +215,7 @@ void job_run(Job *j) {
                         break;
                 }
                 /* The eswitch mode first: VFs are created in the mode they will live in. */
-                if (!j->leftovers && job_apply_eswitch(j) > 0)
+                if (j->policy && job_apply_eswitch(j) > 0)
                         break;
                 if (plan->n_actions == 0) {
                         /* VFs in use keep their count, and still get their netdev settings. */
@@ -238,7 +237,7 @@ void job_run(Job *j) {
                 job_record_update(j);
                 r = 0;
                 for (size_t i = 0; i < plan->n_actions && r == 0; i++) {
-                        if (!settings_ahead && !j->leftovers && settings_go_ahead(plan, i, j->address)) {
+                        if (!settings_ahead && j->policy && settings_go_ahead(plan, i, j->address)) {
                                 settings_ahead = true;
                                 r = job_apply_vf_net_ahead(j);
                                 if (r != 0)

@@ -74,8 +74,8 @@ typedef struct Job {
         const JobHooks *hooks;
         void *userdata;
         PolicySet *policies;
-        const Policy *policy;   /* the match of the last evaluation; policies keeps it alive */
-        bool leftovers;         /* no policy matches: only an unfinished apply's leftovers are put back */
+        const Policy *policy;   /* the match of the last evaluation; policies keeps it alive. NULL
+                                 * while only an unfinished apply's leftovers are put back */
         PlanFlags flags;
         uint64_t deadline;
         const char *netlink_relay;

